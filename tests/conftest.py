@@ -1,0 +1,30 @@
+"""Shared test setup: offline HF, caches in a temporary folder, paths to the shipped fixtures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reaches the network or writes HF caches outside a temporary folder, or sees TOKCLI_* vars."""
+    cache = tmp_path_factory.getbasetemp() / "hf-cache"
+    monkeypatch.setenv("HF_HOME", str(cache))
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(cache / "datasets"))
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TOKENIZERS_PARALLELISM", "false")
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("TOKCLI_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA

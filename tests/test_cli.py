@@ -1,0 +1,147 @@
+"""The CLI spine: commands registered, exit codes, one-line errors, --print-config, lazy imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tokcli import __version__
+from tokcli.cli.app import main
+from tokcli.errors import ExitCode
+
+COMMANDS = ("train", "encode", "compare", "infer-mixture")
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--help")
+    assert code == 0
+    for command in COMMANDS:
+        assert command in out
+    assert err == ""
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "--version") == (0, f"tokcli {__version__}\n", "")
+
+
+def test_no_arguments_is_a_usage_error_with_help_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys)
+    assert code == ExitCode.USAGE
+    assert out == ""
+    assert "Commands" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (("train", "--no-such-flag"), "No such option: --no-such-flag"),
+        (("frobnicate",), "No such command 'frobnicate'"),
+        (("train", "--max-docs", "many"), "--max-docs"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], needle: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == ExitCode.USAGE
+    assert out == ""
+    assert err.startswith("tokcli: error: ")
+    assert needle in err
+    assert err.count("\n") == 1
+
+
+def test_config_errors_exit_1_with_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "train", "--input-format", "xml", "--print-config")
+    assert code == ExitCode.ERROR
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "corpus.format" in err and "--input-format" in err
+
+
+def test_print_config_shows_precedence(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("corpus:\n  max_docs: 10\n  skip: 3\n  text_field: body\n", encoding="utf-8")
+    monkeypatch.setenv("TOKCLI_CORPUS_SKIP", "4")
+    code, out, err = run(capsys, "train", "a.txt", "--config", str(cfg), "--text-field", "content", "--print-config")
+    assert code == 0, err
+    resolved = json.loads(out)["corpus"]
+    assert resolved["inputs"] == ["a.txt"]
+    assert resolved["max_docs"] == 10  # YAML
+    assert resolved["skip"] == 4  # env over YAML
+    assert resolved["text_field"] == "content"  # flag over YAML
+
+
+def test_print_config_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
+    first = run(capsys, "encode", "--print-config")[1]
+    second = run(capsys, "encode", "--print-config")[1]
+    assert first == second and json.loads(first)["corpus"]["text_field"] == "text"
+
+
+def test_traceback_flag_shows_the_trace(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--traceback", "train", "--input-format", "xml")
+    assert code == ExitCode.ERROR
+    assert "Traceback (most recent call last)" in err
+    assert err.rstrip().splitlines()[-1].startswith("tokcli: error: ")
+
+
+def test_traceback_env(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOKCLI_TRACEBACK", "1")
+    _, _, err = run(capsys, "train", "--input-format", "xml")
+    assert "Traceback (most recent call last)" in err
+
+
+def _subprocess(*argv: str, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    return subprocess.run(
+        [sys.executable, "-m", "tokcli", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def test_python_dash_m_runs_and_exit_codes_propagate() -> None:
+    ok = _subprocess("--version")
+    assert ok.returncode == 0 and ok.stdout == f"tokcli {__version__}\n"
+    bad = _subprocess("train", "--no-such-flag")
+    assert bad.returncode == 2 and bad.stdout == ""
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    probe = (
+        "import sys\n"
+        "from tokcli.cli.app import main\n"
+        "for argv in (['--help'], ['train', '--help'], ['encode', '--help'], ['compare', '--help'],"
+        " ['infer-mixture', '--help']):\n"
+        "    assert main(argv) == 0\n"
+        "heavy = [m for m in ('datasets', 'tokenizers', 'sentencepiece', 'scipy', 'tiktoken', 'pyarrow', 'numpy')"
+        " if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_broken_pipe_is_not_an_error() -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    cmd = f"{sys.executable} -m tokcli train --print-config | head -c 1"
+    result = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, env=env, timeout=60)
+    assert "Traceback" not in result.stderr
+    assert result.stdout == "{"

@@ -1,0 +1,129 @@
+"""The ``tokcli`` Typer application: global options and the error boundary.
+
+Exit codes (docs/exit-codes.md): 0 ok, 1 data/config error, 2 usage, 75 output lock held,
+130 interrupted. Every failure ends with one line ``tokcli: error: ...`` on stderr; ``--traceback``
+or ``TOKCLI_TRACEBACK=1`` adds the Python traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import traceback
+from types import FrameType
+
+import typer
+
+try:  # Recent Typer vendors click as typer._click; older releases use click itself.
+    from typer._click.exceptions import UsageError as ClickUsageError
+except ImportError:  # pragma: no cover - depends on the installed Typer
+    from click.exceptions import UsageError as ClickUsageError  # type: ignore[assignment]
+
+from tokcli import __version__
+from tokcli.cli.console import STATE, print_error, setup_logging
+from tokcli.errors import ExitCode, Interrupted, TokcliError
+
+app = typer.Typer(
+    name="tokcli",
+    help="Train, apply, compare and audit tokenizers. Data goes to stdout; messages go to stderr.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"tokcli {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _global_options(
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_version_callback, help="print the version and exit"
+    ),
+    quiet: int = typer.Option(
+        0, "-q", "--quiet", count=True, show_default=False, help="-q: warnings and errors only; -qq: errors only"
+    ),
+    show_traceback: bool = typer.Option(
+        False, "--traceback", help="show Python tracebacks on errors (also TOKCLI_TRACEBACK=1)"
+    ),
+) -> None:
+    setup_logging(quiet)
+    STATE.traceback = STATE.traceback or show_traceback
+
+
+def _register_commands() -> None:
+    # Imported here so each command module can import `app` helpers without a cycle.
+    from tokcli.cli import commands  # noqa: F401
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Turn SIGTERM into an exception so `finally` blocks remove temporary files.
+    raise Interrupted()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point; returns the process exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    STATE.traceback = os.environ.get("TOKCLI_TRACEBACK", "") not in ("", "0") or "--traceback" in args
+    setup_logging(0)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        _register_commands()
+        result = app(args=args, prog_name="tokcli", standalone_mode=False)
+        return int(result) if isinstance(result, int) else ExitCode.OK
+    except typer.Exit as exc:
+        return exc.exit_code
+    except ClickUsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
+            sys.stderr.write(exc.ctx.get_help() + "\n")  # `tokcli` alone: help on stderr, as a usage error
+            return ExitCode.USAGE
+        hint = f"; see '{exc.ctx.command_path} --help'" if exc.ctx is not None else ""
+        print_error(f"{exc.format_message().rstrip('.')}{hint}")
+        return ExitCode.USAGE
+    except (KeyboardInterrupt, typer.Abort):
+        _maybe_traceback()
+        print_error("interrupted; no partial output was written")
+        return ExitCode.INTERRUPTED
+    except TokcliError as exc:
+        _maybe_traceback()
+        print_error(str(exc))
+        return exc.exit_code
+    except BrokenPipeError:
+        # The reader of our stdout went away (e.g. `| head`): not an error worth a message.
+        _silence_stdout()
+        return ExitCode.OK
+    except Exception as exc:
+        _maybe_traceback()
+        print_error(f"internal error: {type(exc).__name__}: {exc}; rerun with --traceback and report it")
+        return ExitCode.ERROR
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _flush_stdout()
+
+
+def _maybe_traceback() -> None:
+    if STATE.traceback:
+        traceback.print_exc(file=sys.stderr)
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit; point it at /dev/null so that does not raise too.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def run() -> None:
+    sys.exit(main())

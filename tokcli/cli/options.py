@@ -1,0 +1,171 @@
+"""Generate Typer flags from the config dataclasses, so each option is declared once.
+
+Every field of a command's config sections becomes a ``--kebab-case`` flag whose default is None
+(meaning "not given"), so the precedence flag > env > YAML > default can be applied by
+:func:`tokcli.config.resolve_config`. A field name shared by two sections (``seed``) is one flag
+that sets both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import inspect
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, get_args, get_origin
+
+import orjson
+import typer
+
+from tokcli.config import ResolvedConfig, _optional_inner, field_types, resolve_config, section_fields
+
+PANEL_NAMES = {"corpus": "Corpus", "run": "Run"}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Flag:
+    param: str  # Python parameter name in the generated signature
+    targets: tuple[tuple[str, str], ...]  # (section, field) pairs this flag sets
+    spelling: str  # --flag-name or ARGUMENT
+
+
+def _cli_annotation(tp: Any, unit: str | None) -> tuple[Any, str, str]:
+    """The annotation Typer parses the flag as, its metavar, and a choices text for --help."""
+    _, inner = _optional_inner(tp)
+    if get_origin(inner) is Literal:
+        choices = "|".join(str(c) for c in get_args(inner))
+        return str | None, "CHOICE", choices
+    if get_origin(inner) is tuple:
+        return list[str] | None, "VALUE", ""
+    if unit == "bytes":
+        return str | None, "SIZE", ""
+    metavars = {int: "N", float: "X", str: "TEXT", bool: ""}
+    if inner in metavars:
+        return inner | None, metavars[inner], ""
+    return str | None, "TEXT", ""
+
+
+def config_command(
+    sections: Mapping[str, type],
+    *,
+    positional: str | None = None,
+    short: Mapping[str, str] | None = None,
+    rename: Mapping[str, str] | None = None,
+    hidden: tuple[str, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a command function taking ``config: ResolvedConfig``; adds the flags of ``sections``.
+
+    ``positional`` names the ``section.field`` given as positional arguments (e.g. ``corpus.inputs``);
+    ``short`` maps ``section.field`` to a short flag (``-o``); ``rename`` to another long flag
+    (``corpus.format`` -> ``--input-format``, as ``--format`` picks the output format); ``hidden``
+    lists ``section.field`` keys that get no flag (settable from YAML/env only).
+    """
+    short = short or {}
+    rename = rename or {}
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        flags: dict[str, _Flag] = {}
+        params: list[inspect.Parameter] = []
+        for section, schema in sections.items():
+            hints = field_types(schema)
+            for name, field in section_fields(schema).items():
+                key = f"{section}.{name}"
+                if key in hidden:
+                    continue
+                if name in flags:  # shared name: one flag sets every section that has it
+                    old = flags[name]
+                    flags[name] = dataclasses.replace(old, targets=(*old.targets, (section, name)))
+                    continue
+                annotation, metavar, choices = _cli_annotation(hints[name], field.metadata.get("unit"))
+                help_text = field.metadata.get("help", "")
+                if choices:
+                    help_text = f"{help_text} [{choices}]"
+                default = field.default if field.default is not dataclasses.MISSING else None
+                if default not in (None, (), ""):
+                    help_text = (
+                        f"{help_text}  [default: {str(default).lower() if isinstance(default, bool) else default}]"
+                    )
+                panel = PANEL_NAMES.get(section, "Options")
+                if key == positional:
+                    info: Any = typer.Argument(None, help=help_text, show_default=False, metavar="INPUT")
+                    spelling = "INPUT"
+                else:
+                    spelling = rename.get(key, "--" + name.replace("_", "-"))
+                    is_bool = annotation == (bool | None)
+                    decls = [f"{spelling}/--no-{spelling[2:]}" if is_bool else spelling]
+                    if key in short:
+                        decls.append(short[key])
+                    info = typer.Option(
+                        None,
+                        *decls,
+                        help=help_text,
+                        show_default=False,
+                        metavar=metavar or None,
+                        rich_help_panel=panel,
+                    )
+                flags[name] = _Flag(param=name, targets=((section, name),), spelling=spelling)
+                params.append(
+                    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation)
+                )
+
+        own = [p for p in inspect.signature(func).parameters.values() if p.name != "config"]
+        own_names = {p.name for p in own}
+        clash = own_names & set(flags)
+        if clash:
+            raise RuntimeError(f"command parameters clash with config flags: {sorted(clash)}")
+        common = [
+            inspect.Parameter(
+                "config_file",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=typer.Option(
+                    None, "--config", "-c", metavar="FILE", help="YAML config file", rich_help_panel="Config"
+                ),
+                annotation=str | None,
+            ),
+            inspect.Parameter(
+                "print_config",
+                inspect.Parameter.KEYWORD_ONLY,
+                default=typer.Option(
+                    False, "--print-config", help="print the resolved config as JSON and exit", rich_help_panel="Config"
+                ),
+                annotation=bool,
+            ),
+        ]
+        # Arguments first (Typer keeps declaration order), then the command's own options, then generated.
+        ordered = sorted(
+            own + common + params, key=lambda p: 0 if isinstance(p.default, typer.models.ArgumentInfo) else 1
+        )
+        labels = {f"{s}.{f}": flag.spelling for flag in flags.values() for s, f in flag.targets}
+
+        @functools.wraps(func)
+        def wrapper(**kwargs: Any) -> Any:
+            cli: dict[str, dict[str, Any]] = {}
+            for name, flag in flags.items():
+                value = kwargs.pop(name, None)
+                if value is None or (isinstance(value, list) and not value):
+                    continue
+                for section, field_name in flag.targets:
+                    cli.setdefault(section, {})[field_name] = value
+            config_file = kwargs.pop("config_file")
+            print_config = kwargs.pop("print_config")
+            resolved = resolve_config(sections, cli=cli, config_path=config_file, cli_labels=labels)
+            if print_config:
+                sys.stdout.buffer.write(
+                    orjson.dumps(resolved.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+                )
+                sys.stdout.flush()
+                raise typer.Exit(0)
+            return func(config=resolved, **kwargs)
+
+        wrapper.__signature__ = inspect.Signature(ordered)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in ordered}
+        return wrapper
+
+    return decorate
+
+
+__all__ = ["CORPUS_RENAMES", "ResolvedConfig", "config_command"]
+
+# `--format` is the output format of every command, so the corpus reader's input format is renamed.
+CORPUS_RENAMES = {"corpus.format": "--input-format"}

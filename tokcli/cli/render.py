@@ -1,0 +1,122 @@
+"""One renderer for every command's tabular results: ``--format auto|table|json|jsonl|tsv|csv|markdown``.
+
+``auto`` is a rich table when stdout is a terminal and JSON lines otherwise, so pipes get data.
+JSON output has sorted keys and is byte-identical for identical results.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TextIO
+
+import orjson
+
+OutputFormat = Literal["auto", "table", "json", "jsonl", "tsv", "csv", "markdown"]
+FORMATS: tuple[str, ...] = ("auto", "table", "json", "jsonl", "tsv", "csv", "markdown")
+_JSON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+def dumps_json(obj: Any, *, indent: bool = False) -> bytes:
+    """Deterministic JSON (sorted keys); NaN/inf become null as JSON has no spelling for them."""
+    return orjson.dumps(obj, option=_JSON_OPTS | (orjson.OPT_INDENT_2 if indent else 0))
+
+
+def resolve_format(fmt: str, out: TextIO) -> str:
+    if fmt not in FORMATS:
+        from tokcli.errors import UsageError
+
+        raise UsageError(f"unknown --format {fmt!r}", hint="choose one of: " + ", ".join(FORMATS))
+    if fmt == "auto":
+        return "table" if _isatty(out) else "jsonl"
+    return fmt
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _columns(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None) -> list[str]:
+    if columns is not None:
+        return list(columns)
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row))
+    return list(seen)
+
+
+def format_cell(value: Any) -> str:
+    """Human text for one cell: floats to 4 significant decimals, None as empty."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return str(value)
+        return f"{value:.4g}" if abs(value) < 1e-3 or abs(value) >= 1e6 else f"{value:.4f}".rstrip("0").rstrip(".")
+    if isinstance(value, list | tuple | dict):
+        return dumps_json(value).decode()
+    return str(value)
+
+
+def render(
+    rows: Sequence[Mapping[str, Any]],
+    fmt: str = "auto",
+    *,
+    out: TextIO | None = None,
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> None:
+    """Write ``rows`` to ``out`` (stdout) in ``fmt``. ``meta`` is included in ``json`` output only."""
+    out = out or sys.stdout
+    fmt = resolve_format(fmt, out)
+    cols = _columns(rows, columns)
+    if fmt == "json":
+        doc: Any = {"meta": dict(meta), "rows": list(rows)} if meta is not None else list(rows)
+        out.write(dumps_json(doc, indent=True).decode() + "\n")
+    elif fmt == "jsonl":
+        for row in rows:
+            out.write(dumps_json(row).decode() + "\n")
+    elif fmt in ("tsv", "csv"):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter="\t" if fmt == "tsv" else ",", lineterminator="\n")
+        writer.writerow(cols)
+        for row in rows:
+            writer.writerow([_plain_cell(row.get(c)) for c in cols])
+        out.write(buffer.getvalue())
+    elif fmt == "markdown":
+        out.write("| " + " | ".join(cols) + " |\n")
+        out.write("|" + "|".join("---" for _ in cols) + "|\n")
+        for row in rows:
+            cells = [format_cell(row.get(c)).replace("|", "\\|") for c in cols]
+            out.write("| " + " | ".join(cells) + " |\n")
+    else:
+        _render_table(rows, cols, out, title)
+    out.flush()
+
+
+def _plain_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple | dict):
+        return dumps_json(value).decode()
+    return str(value)
+
+
+def _render_table(rows: Sequence[Mapping[str, Any]], cols: list[str], out: TextIO, title: str | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for col in cols:
+        numeric = any(isinstance(r.get(col), int | float) and not isinstance(r.get(col), bool) for r in rows)
+        table.add_column(col, justify="right" if numeric else "left")
+    for row in rows:
+        table.add_row(*(format_cell(row.get(c)) for c in cols))
+    Console(file=out, soft_wrap=False).print(table)
