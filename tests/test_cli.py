@@ -145,3 +145,36 @@ def test_broken_pipe_is_not_an_error() -> None:
     result = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, env=env, timeout=60)
     assert "Traceback" not in result.stderr
     assert result.stdout == "{"
+
+
+def test_log_file_json_events(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    log = tmp_path / "run.log"
+    code, out, err = run(capsys, "--log-file", str(log), "--log-format", "json", "train", "--input-format", "xml")
+    assert code == ExitCode.ERROR and out == ""
+    assert err.startswith("tokcli: error: ")  # the terminal still gets the one line
+    events = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [e["event"] for e in events] == ["start", "error", "end"]
+    assert events[0]["command"] == "train"
+    assert "corpus.format" in events[1]["message"]
+    assert events[2]["exit_code"] == 1 and events[2]["wall_s"] >= 0 and "max_rss_mb" in events[2]
+
+
+def test_log_format_json_without_file_writes_json_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--log-format", "json", "train", "--input-format", "xml")
+    assert code == ExitCode.ERROR and out == ""
+    events = [json.loads(line) for line in err.splitlines()]
+    assert [e["event"] for e in events] == ["start", "error", "end"]
+
+
+def test_text_log_file_appends(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    log = tmp_path / "run.log"
+    run(capsys, "--log-file", str(log), "train", "--input-format", "xml")
+    run(capsys, "--log-file", str(log), "train", "--input-format", "xml")
+    lines = log.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 6
+    assert sum("tokcli: error" in line for line in lines) == 2
+
+
+def test_bad_log_format_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--log-format", "xml", "train")
+    assert code == ExitCode.USAGE and "--log-format" in err

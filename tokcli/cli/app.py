@@ -8,8 +8,10 @@ or ``TOKCLI_TRACEBACK=1`` adds the Python traceback.
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import sys
+import time
 import traceback
 from types import FrameType
 
@@ -21,7 +23,7 @@ except ImportError:  # pragma: no cover - depends on the installed Typer
     from click.exceptions import UsageError as ClickUsageError  # type: ignore[assignment]
 
 from tokcli import __version__
-from tokcli.cli.console import STATE, print_error, setup_logging
+from tokcli.cli.console import STATE, log_event, print_error, setup_logging
 from tokcli.errors import ExitCode, Interrupted, TokcliError
 
 app = typer.Typer(
@@ -43,6 +45,7 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def _global_options(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", is_eager=True, callback=_version_callback, help="print the version and exit"
     ),
@@ -52,9 +55,18 @@ def _global_options(
     show_traceback: bool = typer.Option(
         False, "--traceback", help="show Python tracebacks on errors (also TOKCLI_TRACEBACK=1)"
     ),
+    log_file: str | None = typer.Option(
+        None, "--log-file", metavar="FILE", help="append log messages and events (start, end, errors) to FILE"
+    ),
+    log_format: str = typer.Option(
+        "text", "--log-format", metavar="CHOICE", help="text, or json: one JSON object per event  [text|json]"
+    ),
 ) -> None:
-    setup_logging(quiet)
+    if log_format not in ("text", "json"):
+        raise typer.BadParameter(f"{log_format!r} is not one of text, json", param_hint="'--log-format'")
+    setup_logging(quiet, log_file=log_file, log_format=log_format)  # type: ignore[arg-type]
     STATE.traceback = STATE.traceback or show_traceback
+    log_event("start", command=ctx.invoked_subcommand, argv=sys.argv[1:], version=__version__)
 
 
 def _register_commands() -> None:
@@ -73,6 +85,26 @@ def main(argv: list[str] | None = None) -> int:
     STATE.traceback = os.environ.get("TOKCLI_TRACEBACK", "") not in ("", "0") or "--traceback" in args
     setup_logging(0)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    started = time.monotonic()
+    code: int = ExitCode.ERROR
+    try:
+        code = _dispatch(args)
+        return code
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        _flush_stdout()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        log_event(
+            "end",
+            exit_code=int(code),
+            wall_s=round(time.monotonic() - started, 3),
+            cpu_s=round(usage.ru_utime + usage.ru_stime, 3),
+            max_rss_mb=round(usage.ru_maxrss / 1024, 1),
+        )
+
+
+def _dispatch(args: list[str]) -> int:
+    """Run the app; turn every outcome into an exit code and at most one error line."""
     try:
         _register_commands()
         result = app(args=args, prog_name="tokcli", standalone_mode=False)
@@ -102,9 +134,6 @@ def main(argv: list[str] | None = None) -> int:
         _maybe_traceback()
         print_error(f"internal error: {type(exc).__name__}: {exc}; rerun with --traceback and report it")
         return ExitCode.ERROR
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        _flush_stdout()
 
 
 def _maybe_traceback() -> None:
