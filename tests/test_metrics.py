@@ -1,0 +1,151 @@
+"""Metric definitions on hand-computable cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tokcli.metrics import (
+    MetricsAccumulator,
+    bootstrap_ratio_ci,
+    classify_digit_split,
+    digit_style,
+    jaccard,
+    renyi_entropy,
+    tokens_per_unit,
+    word_spans,
+)
+
+
+def test_three_word_sentence() -> None:
+    # "the cats sat" tokenized as [the][ cat][s][ sat]: 4 tokens, 3 words, "cats" split in 2.
+    text = "the cats sat"
+    offsets = [(0, 3), (3, 7), (7, 8), (8, 12)]
+    acc = MetricsAccumulator(vocab_size=16)
+    acc.add(text, [1, 2, 3, 4], offsets)
+    m = acc.result()
+    assert (m.docs, m.bytes, m.chars, m.words, m.tokens) == (1, 12, 12, 3, 4)
+    assert m.bytes_per_token == 3.0 and m.chars_per_token == 3.0
+    assert m.fertility == pytest.approx(4 / 3)
+    assert m.split_rate == pytest.approx(1 / 3)
+    assert m.word_unit == "word"
+    assert m.vocab_used == pytest.approx(4 / 16)
+
+
+def test_cjk_sentence_uses_characters() -> None:
+    # 我们是学生。 is 6 characters with no spaces, tokenized as [我们][是][学生][。].
+    text = "我们是学生。"
+    offsets = [(0, 2), (2, 3), (3, 5), (5, 6)]
+    acc = MetricsAccumulator(vocab_size=10)
+    acc.add(text, [1, 2, 3, 4], offsets)
+    m = acc.result()
+    assert m.word_unit == "char"
+    assert m.words == 6  # characters are the unit
+    assert m.fertility == pytest.approx(1.0)  # each character lies in exactly one token
+    assert m.split_rate == 0.0
+    assert m.bytes == 18 and m.chars == 6
+    assert m.bytes_per_token == pytest.approx(18 / 4)
+
+
+def test_byte_fallback_and_unk_rates() -> None:
+    # "é€" where the tokenizer fell back to bytes for "€" (3 byte tokens) and had one UNK.
+    acc = MetricsAccumulator(vocab_size=300, byte_fallback_ids=range(3, 259), unk_id=0)
+    acc.add("é€ x", [270, 3 + 0xE2, 3 + 0x82, 3 + 0xAC, 0], [(0, 1), (1, 2), (1, 2), (1, 2), (3, 4)])
+    m = acc.result()
+    assert m.tokens == 5
+    assert m.byte_fallback_rate == pytest.approx(3 / 5)
+    assert m.unk_rate == pytest.approx(1 / 5)
+    # the word "é€" is covered by 4 tokens (three of them share a span), "x" by one
+    assert m.fertility == pytest.approx(5 / 2)
+
+
+def test_macro_average_is_mean_of_document_ratios() -> None:
+    acc = MetricsAccumulator(vocab_size=8)
+    acc.add("aaaa", [1], [(0, 4)])  # 4 bytes/token
+    acc.add("bb", [2, 2], [(0, 1), (1, 2)])  # 1 byte/token
+    m = acc.result()
+    assert m.bytes_per_token == pytest.approx(6 / 3)
+    assert m.bytes_per_token_macro == pytest.approx((4 + 1) / 2)
+
+
+def test_missing_offsets_give_no_fertility() -> None:
+    acc = MetricsAccumulator(vocab_size=8)
+    acc.add("a b", [1, 2], None)
+    m = acc.result()
+    assert math.isnan(m.fertility) and m.tokens == 2
+
+
+def test_renyi_entropy_known_values() -> None:
+    assert renyi_entropy([1, 1, 1, 1], 2.5) == pytest.approx(2.0)  # uniform over 4: log2 4
+    assert renyi_entropy([5, 0, 0], 2.5) == pytest.approx(0.0)
+    # alpha = 2 is the collision entropy -log2 sum p^2; p = (.5, .25, .25)
+    assert renyi_entropy([2, 1, 1], 2.0) == pytest.approx(-math.log2(0.25 + 0.0625 + 0.0625))
+    assert renyi_entropy([2, 1, 1], 1.0) == pytest.approx(1.5)
+
+
+def test_renyi_efficiency_against_full_and_observed_vocabulary() -> None:
+    acc = MetricsAccumulator(vocab_size=16, renyi_alpha=2.5)
+    acc.add("abcd", [0, 1, 2, 3], [(0, 1), (1, 2), (2, 3), (3, 4)])
+    m = acc.result()
+    assert m.renyi_entropy == pytest.approx(2.0)
+    assert m.renyi_efficiency == pytest.approx(2.0 / 4.0)
+    assert m.renyi_efficiency_observed == pytest.approx(1.0)
+
+
+def test_word_spans_unicode_whitespace() -> None:
+    starts, ends = word_spans(" a\u3000bc\u00a0 d ")
+    assert list(zip(starts.tolist(), ends.tolist(), strict=True)) == [(1, 2), (3, 5), (7, 8)]
+
+
+@given(st.lists(st.integers(min_value=1, max_value=5), min_size=1, max_size=30), st.data())
+def test_tokens_per_unit_matches_brute_force(token_lengths: list[int], data: st.DataObject) -> None:
+    ends = np.cumsum(token_lengths)
+    starts = ends - np.asarray(token_lengths)
+    total = int(ends[-1])
+    a = data.draw(st.integers(min_value=0, max_value=total - 1))
+    b = data.draw(st.integers(min_value=a + 1, max_value=total))
+    got = tokens_per_unit(np.array([a]), np.array([b]), starts, ends)[0]
+    brute = sum(1 for s, e in zip(starts, ends, strict=True) if s < b and e > a)
+    assert got == brute
+
+
+def test_bootstrap_interval_contains_the_estimate() -> None:
+    rng = np.random.default_rng(1)
+    num = rng.integers(50, 150, size=200)
+    den = rng.integers(20, 40, size=200)
+    lo, hi = bootstrap_ratio_ci(num, den, resamples=300, seed=3)
+    point = num.sum() / den.sum()
+    assert lo < point < hi
+    assert hi - lo < 0.5 * point
+    assert bootstrap_ratio_ci(num, den, resamples=300, seed=3) == (lo, hi)  # deterministic
+
+
+def test_jaccard() -> None:
+    assert jaccard([b"a", b"b"], [b"b", b"c"]) == pytest.approx(1 / 3)
+    assert jaccard([b" the"], [b" the"]) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("lengths", "style"),
+    [
+        ([7], "whole"),
+        ([1, 1, 1, 1], "single"),
+        ([3, 3, 1], "ltr3"),
+        ([1, 3, 3], "rtl3"),
+        ([3, 3], "triples"),
+        ([2, 2, 3], "irregular"),
+    ],
+)
+def test_classify_digit_split(lengths: list[int], style: str) -> None:
+    assert classify_digit_split(lengths) == style
+
+
+def test_digit_style_aggregates_probes() -> None:
+    assert digit_style([[3, 3, 1], [3, 2], [3, 3]]) == "ltr3"
+    assert digit_style([[1, 3, 3], [2, 3], [3, 3]]) == "rtl3"
+    assert digit_style([[4], [2]]) == "whole"
+    assert digit_style([[3, 1], [1, 3]]) == "irregular"
