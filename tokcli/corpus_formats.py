@@ -1,0 +1,713 @@
+"""Input resolution and per-format readers behind :mod:`tokcli.corpus`.
+
+Every reader yields :class:`RawBatch` objects (a list of texts plus ids), never one dict per record.
+
+Backends, chosen by measurement (``scripts/bench_reader.py``, numbers in docs/benchmarks.md):
+
+* Plain text and JSON lines (also ``.gz``/``.zst``, and stdin, which HF cannot stream) are read by a
+  direct fast path: text in 256 KiB blocks cut at newlines and decoded at once; JSONL line by line with
+  ``orjson``. HF ``load_dataset("text", streaming=True)`` in Arrow batches reaches only 11-26% of the
+  raw line-reading baseline. HF ``"json"`` reaches 58-81% once warm (pyarrow parses on several cores)
+  but only ~24% in a fresh process, which is what one CLI run pays (``import datasets`` and builder
+  setup take ~1 s; peak RSS ~300 MiB vs ~30 MiB), and its errors carry no line numbers or byte
+  offsets. The fast path yields the same documents as HF's builders (checked in tests/test_corpus.py),
+  except that blank lines and empty texts are dropped.
+* Parquet, CSV/TSV, ``save_to_disk`` folders and hub names ``hf:NAME[:CONFIG][@SPLIT]`` go through HF
+  ``datasets`` (``load_dataset(..., streaming=True)`` / ``load_from_disk``) in Arrow batches: these are
+  columnar or remote, HF's builders already stream them through pyarrow, and the reader reaches ~60% of
+  raw ``pyarrow.parquet`` ``iter_batches`` (the rest is HF setup and counting UTF-8 bytes).
+
+Heavy modules (datasets, pyarrow, orjson, zstandard) are imported inside functions.
+"""
+
+from __future__ import annotations
+
+import codecs
+import glob
+import io
+import os
+import re
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlparse
+
+from tokcli.errors import InputError, TokcliError
+from tokcli.files import compression_of, open_binary
+
+BLOCK = 1 << 18  # text read size; 64 KiB-1 MiB all stay in cache, larger blocks were slower
+FORMAT_OF_SUFFIX = {
+    ".txt": "text",
+    ".text": "text",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".parquet": "parquet",
+    ".csv": "csv",
+    ".tsv": "tsv",
+}
+COMPRESSIBLE = {"text", "jsonl"}  # read through tokcli.files.open_binary; HF-backed formats are not
+DATASET_MARKERS = ("dataset_info.json", "state.json")
+DATASET_DICT_MARKER = "dataset_dict.json"
+SUPPORTED_HINT = ".txt, .jsonl, .json (also .gz/.zst), .parquet, .csv, .tsv or a save_to_disk folder"
+_PARA_SEP = re.compile(r"\n(?:[ \t\r\f\v]*\n)+")
+
+
+class RawBatch:
+    """Texts of consecutive documents with their ids and source name(s).
+
+    ``sources`` is one name for a homogeneous batch or a list (one per text) after mixing. Byte sizes
+    (UTF-8) are computed lazily: the total is often known for free from the raw block.
+    """
+
+    __slots__ = ("_sizes", "_total", "ids", "sources", "texts")
+
+    def __init__(
+        self,
+        texts: list[str],
+        ids: list[str | None] | None,
+        sources: str | list[str],
+        *,
+        total: int | None = None,
+        sizes: list[int] | None = None,
+    ) -> None:
+        self.texts = texts
+        self.ids = ids
+        self.sources = sources
+        self._total = total
+        self._sizes = sizes
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def sizes(self) -> list[int]:
+        if self._sizes is None:
+            self._sizes = list(map(len, map(str.encode, self.texts)))
+        return self._sizes
+
+    def total(self) -> int:
+        # Per text, not len("".join(texts).encode()): joining texts of different str kinds widens the
+        # whole batch to UCS-4 first, which measured 13x slower.
+        if self._total is None:
+            self._total = sum(self._sizes if self._sizes is not None else map(len, map(str.encode, self.texts)))
+        return self._total
+
+    def source_at(self, i: int) -> str:
+        return self.sources if isinstance(self.sources, str) else self.sources[i]
+
+    def take(self, index: slice | list[int]) -> RawBatch:
+        """A sub-batch: a slice, or a list of positions in increasing order."""
+        if isinstance(index, slice):
+            if index == slice(None):
+                return self
+            pick: Callable[[list[Any]], list[Any]] = lambda xs: xs[index]  # noqa: E731
+        else:
+            pick = lambda xs: [xs[i] for i in index]  # noqa: E731
+        sources = self.sources if isinstance(self.sources, str) else pick(self.sources)
+        ids = None if self.ids is None else pick(self.ids)
+        sizes = None if self._sizes is None else pick(self._sizes)
+        return RawBatch(pick(self.texts), ids, sources, sizes=sizes)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One thing to read: a local file or folder, stdin, or a hub dataset."""
+
+    kind: str  # text | jsonl | parquet | csv | tsv | arrow | hf | stdin
+    location: str  # path, "-" or the hub spec after "hf:"
+    source: str  # default source name of its documents
+    key: str  # stable name used in the sampling hash
+
+
+# ---------------------------------------------------------------------------------------------------
+# Input resolution
+
+
+def format_of(path: str | os.PathLike[str]) -> str | None:
+    """Format from the file name (compression suffix ignored), or None when unknown."""
+    p = Path(path)
+    name = p.name.lower()
+    if compression_of(p):
+        name = name.rsplit(".", 1)[0]
+    return FORMAT_OF_SUFFIX.get(Path(name).suffix)
+
+
+def source_name(path: str | os.PathLike[str]) -> str:
+    """The file's stem without compression suffix: ``web.jsonl.gz`` -> ``web``."""
+    name = Path(path).name
+    if compression_of(name):
+        name = name.rsplit(".", 1)[0]
+    return Path(name).stem or name
+
+
+def _is_dataset_folder(path: Path) -> bool:
+    return (path / DATASET_DICT_MARKER).is_file() or all((path / m).is_file() for m in DATASET_MARKERS)
+
+
+def _check_file(path: Path, kind: str) -> None:
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: permission denied", hint="check the file's permissions")
+    if kind in ("parquet", "csv", "tsv") and compression_of(path):
+        raise InputError(f"{path}: compressed {kind} files are not supported", hint="decompress it first")
+
+
+def _file_input(path: Path, fmt: str, key: str) -> InputFile:
+    kind = fmt if fmt != "auto" else (format_of(path) or "text")  # unknown suffix: plain text
+    _check_file(path, kind)
+    return InputFile(kind=kind, location=str(path), source=source_name(path), key=key)
+
+
+def _folder_inputs(root: Path, fmt: str, shown: str) -> list[InputFile]:
+    if _is_dataset_folder(root):
+        return [InputFile(kind="arrow", location=str(root), source=root.name, key=root.name)]
+    found: list[InputFile] = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for d in list(dirs):
+            if _is_dataset_folder(here / d):
+                dirs.remove(d)
+                rel = (here / d).relative_to(root).as_posix()
+                found.append(InputFile(kind="arrow", location=str(here / d), source=d, key=rel))
+        for name in files:
+            kind = format_of(name)
+            if name.startswith(".") or kind is None or (fmt != "auto" and kind != fmt):
+                continue
+            if kind not in COMPRESSIBLE and compression_of(name):
+                continue
+            path = here / name
+            _check_file(path, kind)
+            rel = path.relative_to(root).as_posix()
+            found.append(InputFile(kind=kind, location=str(path), source=source_name(path), key=rel))
+    if not found:
+        wanted = f"{fmt} files" if fmt != "auto" else f"supported files ({SUPPORTED_HINT})"
+        raise InputError(f"{shown}: folder has no {wanted}", hint="point at the data files or another folder")
+    found.sort(key=lambda f: Path(f.key).parts)
+    return found
+
+
+def parse_hub_spec(spec: str) -> tuple[str, str | None, str]:
+    """``NAME[:CONFIG][@SPLIT]`` (the part after ``hf:``) -> (name, config, split)."""
+    rest, _, split = spec.partition("@")
+    name, _, config = rest.partition(":")
+    if not name:
+        raise InputError(f"bad hub dataset 'hf:{spec}'", hint="write it as hf:NAME[:CONFIG][@SPLIT]")
+    return name, config or None, split or "train"
+
+
+def resolve_inputs(inputs: tuple[str, ...], fmt: str) -> list[InputFile]:
+    """Expand files, folders (recursively, sorted), globs, ``-`` and ``hf:`` names, checking they exist."""
+    resolved: list[InputFile] = []
+    for item in inputs:
+        if item == "-":
+            resolved.append(InputFile(kind="stdin", location="-", source="stdin", key="stdin"))
+            continue
+        if item.startswith("hf:"):
+            name, _, _ = parse_hub_spec(item[3:])
+            resolved.append(InputFile(kind="hf", location=item[3:], source=name, key=item))
+            continue
+        path = Path(item).expanduser()
+        if path.is_dir():
+            resolved.extend(_folder_inputs(path, fmt, item))
+        elif path.is_file():
+            resolved.append(_file_input(path, fmt, path.name))
+        elif glob.has_magic(item):
+            matches = sorted(glob.glob(os.path.expanduser(item), recursive=True))
+            if not matches:
+                raise InputError(f"no files match {item!r}", hint="check the pattern (quote it so the shell keeps it)")
+            for match in matches:
+                mp = Path(match)
+                if mp.is_dir():
+                    resolved.extend(_folder_inputs(mp, fmt, match))
+                elif fmt == "auto" and format_of(mp) is None:
+                    continue  # a glob like data/* also matches READMEs: keep supported files only
+                else:
+                    resolved.append(_file_input(mp, fmt, mp.name))
+        else:
+            raise InputError(f"{item}: no such file or directory", hint="check the path")
+    return resolved
+
+
+# ---------------------------------------------------------------------------------------------------
+# Plain text
+
+
+def _binary_error(label: str, offset: int | str) -> InputError:
+    return InputError(
+        f"{label}: looks like a binary file (NUL byte at byte offset {offset}), not UTF-8 text",
+        hint="pass a text, JSONL, Parquet or CSV file (UTF-16 text must be converted to UTF-8 first)",
+    )
+
+
+def _utf8_error(label: str, offset: int | str, exc: UnicodeDecodeError) -> InputError:
+    return InputError(
+        f"{label}: invalid UTF-8 at byte offset {offset} ({exc.reason})",
+        hint="re-encode the file as UTF-8, or pass --errors replace to substitute U+FFFD",
+    )
+
+
+def _read_block(fh: IO[bytes], size: int, label: str) -> bytes:
+    try:
+        return fh.read(size)
+    except TokcliError:
+        raise
+    except Exception as exc:  # gzip EOFError/BadGzipFile, zlib.error, zstd.ZstdError, OSError
+        raise InputError(
+            f"{label}: truncated or corrupt file ({type(exc).__name__}: {exc})",
+            hint="re-download or re-compress the file",
+        ) from exc
+
+
+def _blocks(fh: IO[bytes], label: str) -> Iterator[tuple[int, bytes]]:
+    """(file offset, bytes) blocks of about BLOCK bytes, each ending at a newline (the last may not)."""
+    offset = 0
+    carry = b""
+    while chunk := _read_block(fh, BLOCK, label):
+        nul = chunk.find(b"\0")
+        if nul >= 0:
+            raise _binary_error(label, offset + len(carry) + nul)
+        cut = chunk.rfind(b"\n")
+        if cut < 0:
+            carry += chunk
+            continue
+        block = carry + chunk[: cut + 1] if carry else chunk[: cut + 1]
+        yield offset, block
+        offset += len(block)
+        carry = chunk[cut + 1 :]
+    if carry:
+        yield offset, carry
+
+
+def _decode(block: bytes, offset: int, label: str, errors: str) -> str:
+    try:
+        return block.decode("utf-8", errors)
+    except UnicodeDecodeError as exc:
+        raise _utf8_error(label, offset + exc.start, exc) from None
+
+
+def read_text(fh: IO[bytes], label: str, source: str, doc_sep: str, errors: str) -> Iterator[RawBatch]:
+    """Plain text: one document per line, per blank-line-separated paragraph, or per file.
+
+    ``\\r\\n`` counts as a line end in ``line`` and ``blank`` modes; empty documents are dropped; a UTF-8
+    BOM at the start is removed; ``file`` mode keeps the file's text unchanged otherwise.
+    """
+    if doc_sep == "file":
+        data = b"".join(block for _, block in _blocks(fh, label))
+        data = data.removeprefix(codecs.BOM_UTF8)
+        text = _decode(data, 0, label, errors)
+        if text.strip():
+            yield RawBatch([text], None, source)
+        return
+    first = True
+    carry = ""
+    for offset, raw in _blocks(fh, label):
+        block = raw
+        if first:
+            first = False
+            block = raw.removeprefix(codecs.BOM_UTF8)
+        text = _decode(block, offset + len(raw) - len(block), label, errors)
+        has_cr = "\r" in text
+        if doc_sep == "line":
+            lines = text.split("\n")
+            if has_cr:
+                lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+            if "" in lines:
+                lines = [ln for ln in lines if ln]
+            # Bytes of the lines = block minus its newlines, when nothing else was removed or replaced.
+            exact = not has_cr and block is raw and errors == "strict"
+            if lines:
+                yield RawBatch(lines, None, source, total=len(block) - block.count(b"\n") if exact else None)
+        else:
+            if has_cr:
+                text = text.replace("\r\n", "\n")
+            parts = _PARA_SEP.split(carry + text)
+            carry = parts.pop()
+            paras = [p for p in (q.strip("\n") for q in parts) if p.strip()]
+            if paras:
+                yield RawBatch(paras, None, source)
+    if carry.strip("\n").strip():
+        yield RawBatch([carry.strip("\n")], None, source)
+
+
+# ---------------------------------------------------------------------------------------------------
+# JSON lines
+
+
+def _guess_text_field(record: dict[str, Any]) -> str:
+    strings = [k for k, v in record.items() if isinstance(v, str)]
+    return max(strings, key=lambda k: len(record[k])) if strings else next(iter(record), "text")
+
+
+def missing_field_error(where: str, field: str, fields: list[str], example: dict[str, Any] | None) -> InputError:
+    guess = _guess_text_field(example) if example else (fields[0] if fields else "text")
+    listed = ", ".join(repr(f) for f in fields) or "none"
+    return InputError(
+        f"{where}: no field {field!r} in the record (fields: {listed})",
+        hint=f"choose the text field with --text-field, e.g. --text-field {guess}",
+    )
+
+
+def _type_error(where: str, field: str, value: Any) -> InputError:
+    return InputError(
+        f"{where}: field {field!r} is a {type(value).__name__}, expected a string",
+        hint="choose the field that holds the text with --text-field",
+    )
+
+
+def _jsonl_slow_path(
+    line: bytes, lineno: int, label: str, path: str | None, text_field: str, errors: str
+) -> tuple[dict[str, Any], Any] | None:
+    """Explain (or recover from) a line the fast loop could not handle; None for a blank line."""
+    import orjson
+
+    if not line.strip():
+        return None
+    where = f"{label}:{lineno}"
+    nul = line.find(b"\0")
+    if nul >= 0:
+        raise _binary_error(where, _offset_in_file(path, lineno, nul))
+    try:
+        decoded = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if errors == "strict":
+            raise _utf8_error(where, _offset_in_file(path, lineno, exc.start), exc) from None
+        decoded = line.decode("utf-8", "replace")
+    if lineno == 1:
+        decoded = decoded.removeprefix("\ufeff")
+    try:
+        record = orjson.loads(decoded)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(
+            f"{where}: malformed JSON ({exc})",
+            hint="fix or remove that line; JSON lines files hold one JSON object per line",
+        ) from None
+    if not isinstance(record, dict):
+        raise InputError(
+            f"{where}: expected a JSON object, found a {type(record).__name__}",
+            hint="JSON lines files hold one object per line, e.g. {\"text\": \"...\"}",
+        )
+    if text_field not in record:
+        raise missing_field_error(where, text_field, list(record), record)
+    return record, record[text_field]
+
+
+def _offset_in_file(path: str | None, lineno: int, column: int) -> int | str:
+    """Byte offset of ``column`` on line ``lineno``: re-reads the file (errors only); stdin gives the column."""
+    if path is None:
+        return f"{column} of line {lineno}"
+    offset = 0
+    with open_binary(path) as fh:
+        for n, line in enumerate(fh, 1):
+            if n == lineno:
+                break
+            offset += len(line)
+    return offset + column
+
+
+def read_jsonl(
+    fh: IO[bytes],
+    label: str,
+    path: str | None,
+    source: str,
+    text_field: str,
+    id_field: str,
+    errors: str,
+    batch_size: int,
+) -> Iterator[RawBatch]:
+    """JSON lines with orjson; a ``.json`` file holding one array of objects is also accepted."""
+    import orjson
+
+    head = _peek(fh)
+    if head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] == b"[":
+        yield from _read_json_array(fh, label, source, text_field, id_field, errors, batch_size)
+        return
+    loads = orjson.loads
+    texts: list[str] = []
+    ids: list[str | None] = []
+    any_id = False
+    lineno = 0
+    try:
+        for lineno, line in enumerate(fh, 1):
+            try:
+                record = loads(line)
+                text = record[text_field]
+            except Exception:
+                found = _jsonl_slow_path(line, lineno, label, path, text_field, errors)
+                if found is None:
+                    continue
+                record, text = found
+            if text.__class__ is not str:
+                if text is None:
+                    continue
+                raise _type_error(f"{label}:{lineno}", text_field, text)
+            if not text:
+                continue
+            texts.append(text)
+            ident = record.get(id_field)
+            if ident is not None:
+                any_id = True
+                ids.append(ident if ident.__class__ is str else str(ident))
+            else:
+                ids.append(None)
+            if len(texts) >= batch_size:
+                yield RawBatch(texts, ids if any_id else None, source)
+                texts, ids, any_id = [], [], False
+    except TokcliError:
+        raise
+    except Exception as exc:  # decompression failures surface while iterating lines
+        raise InputError(
+            f"{label}: truncated or corrupt file after line {lineno} ({type(exc).__name__}: {exc})",
+            hint="re-download or re-compress the file",
+        ) from exc
+    if texts:
+        yield RawBatch(texts, ids if any_id else None, source)
+
+
+def _peek(fh: IO[bytes]) -> bytes:
+    peek = getattr(fh, "peek", None)
+    if peek is None:
+        return b""
+    try:
+        return bytes(peek(64))[:64]
+    except Exception as exc:
+        raise InputError(f"cannot read input: {type(exc).__name__}: {exc}", hint="check the file") from exc
+
+
+def _read_json_array(
+    fh: IO[bytes], label: str, source: str, text_field: str, id_field: str, errors: str, batch_size: int
+) -> Iterator[RawBatch]:
+    """A whole-file JSON array (not streamed: the file is parsed at once)."""
+    import orjson
+
+    data = _read_block(fh, -1, label).removeprefix(codecs.BOM_UTF8)
+    try:
+        records = orjson.loads(data if errors == "strict" else data.decode("utf-8", "replace"))
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"{label}: malformed JSON ({exc})", hint="check the file is valid JSON") from None
+    texts: list[str] = []
+    ids: list[str | None] = []
+    for n, record in enumerate(records, 1):
+        where = f"{label}: record {n}"
+        if not isinstance(record, dict):
+            raise InputError(f"{where}: expected a JSON object, found a {type(record).__name__}")
+        if text_field not in record:
+            raise missing_field_error(where, text_field, list(record), record)
+        text = record[text_field]
+        if text is None or text == "":
+            continue
+        if not isinstance(text, str):
+            raise _type_error(where, text_field, text)
+        texts.append(text)
+        ident = record.get(id_field)
+        ids.append(None if ident is None else str(ident))
+        if len(texts) >= batch_size:
+            yield RawBatch(texts, ids, source)
+            texts, ids = [], []
+    if texts:
+        yield RawBatch(texts, ids, source)
+
+
+# ---------------------------------------------------------------------------------------------------
+# stdin
+
+
+class _Prefixed(io.RawIOBase):
+    """``head`` followed by the rest of ``stream`` (stdin cannot seek back after sniffing)."""
+
+    def __init__(self, head: bytes, stream: IO[bytes]) -> None:
+        self._head = memoryview(head)
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def open_stdin(stream: IO[bytes]) -> tuple[IO[bytes], bytes]:
+    """A buffered, decompressed stdin and its first bytes (for format sniffing)."""
+    if stream.isatty():
+        raise InputError(
+            "'-' reads stdin, but stdin is a terminal",
+            hint="pass a file, or pipe the input: cat data.jsonl | tokcli ... -",
+        )
+    head = _read_block(stream, 1 << 16, "stdin")
+    fh: IO[bytes] = io.BufferedReader(_Prefixed(head, stream), buffer_size=1 << 20)
+    if head[:2] == b"\x1f\x8b":
+        import gzip
+
+        fh = gzip.GzipFile(fileobj=fh, mode="rb")  # type: ignore[assignment]
+    elif head[:4] == b"\x28\xb5\x2f\xfd":
+        import zstandard
+
+        fh = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(fh))
+    else:
+        return fh, head
+    return fh, _peek(fh)
+
+
+def sniff_format(head: bytes) -> str:
+    """``jsonl`` when the first non-blank character is ``{`` or ``[``, else ``text``."""
+    return "jsonl" if head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] in (b"{", b"[") else "text"
+
+
+# ---------------------------------------------------------------------------------------------------
+# HF datasets (Parquet, CSV/TSV, save_to_disk folders, hub)
+
+
+def _offline() -> bool:
+    return any(
+        os.environ.get(v, "").strip().upper() in ("1", "ON", "YES", "TRUE")
+        for v in ("HF_DATASETS_OFFLINE", "HF_HUB_OFFLINE")
+    )
+
+
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the hub endpoint accepts a TCP connection within ``timeout`` seconds (DNS included)."""
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    host = endpoint.hostname or "huggingface.co"
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            socket.create_connection((host, port), timeout=timeout).close()
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=probe, daemon=True)  # getaddrinfo itself has no timeout
+    thread.start()
+    thread.join(timeout + 0.5)
+    return bool(result and result[0])
+
+
+def _load_hub(spec: str) -> Any:
+    import datasets
+
+    name, config, split = parse_hub_spec(spec)
+    shown = f"hf:{spec}"
+    if not _offline() and not hub_reachable():
+        raise InputError(
+            f"{shown}: the Hugging Face hub ({os.environ.get('HF_ENDPOINT', 'https://huggingface.co')}) "
+            "cannot be reached",
+            hint="check the network, or set HF_DATASETS_OFFLINE=1 to use a cached copy, "
+            "or save the dataset to disk and pass its folder",
+        )
+    try:
+        return datasets.load_dataset(name, config, split=split, streaming=True)
+    except ConnectionError as exc:
+        raise InputError(
+            f"{shown}: not available offline and not in the local cache ({exc})",
+            hint="run once with network access (HF_DATASETS_OFFLINE unset), or pass a local copy",
+        ) from None
+    except Exception as exc:
+        raise InputError(f"{shown}: cannot load ({type(exc).__name__}: {_first_line(exc)})") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _csv_header(path: str, sep: str) -> list[str]:
+    import csv
+
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        row = next(csv.reader(fh, delimiter=sep, quoting=csv.QUOTE_NONE if sep == "\t" else csv.QUOTE_MINIMAL), [])
+    return row
+
+
+def _load_local(kind: str, path: str, text_field: str) -> Any:
+    import datasets
+
+    try:
+        if kind == "arrow":
+            ds = datasets.load_from_disk(path)
+            if isinstance(ds, datasets.DatasetDict):
+                splits = list(ds)
+                if "train" in ds:
+                    return ds["train"]
+                if len(splits) == 1:
+                    return ds[splits[0]]
+                raise InputError(
+                    f"{path}: saved dataset has several splits ({', '.join(splits)}) and no 'train'",
+                    hint=f"pass the split's folder, e.g. {Path(path) / splits[0]}",
+                )
+            return ds
+        if kind == "parquet":
+            return datasets.load_dataset("parquet", data_files=[path], split="train", streaming=True)
+        sep = "\t" if kind == "tsv" else ","
+        header = _csv_header(path, sep)
+        if text_field not in header:
+            raise missing_field_error(f"{path}:1", text_field, header, None)
+        # Every column as a string, empty cells as "" (pandas would turn "NA" or "null" into NaN).
+        features = datasets.Features({name: datasets.Value("string") for name in header})
+        extra: dict[str, Any] = {"quoting": 3} if kind == "tsv" else {}  # TSV: quotes are ordinary characters
+        return datasets.load_dataset(
+            "csv",
+            data_files=[path],
+            split="train",
+            streaming=True,
+            sep=sep,
+            features=features,
+            na_filter=False,
+            keep_default_na=False,
+            **extra,
+        )
+    except TokcliError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{path}: cannot read as {kind} ({type(exc).__name__}: {_first_line(exc)})") from None
+
+
+def read_hf(
+    item: InputFile, text_field: str, id_field: str, batch_size: int, errors: str
+) -> Iterator[RawBatch]:
+    """Arrow batches from HF datasets, text column converted to Python strings in one call per batch."""
+    import pyarrow as pa
+
+    label = f"hf:{item.location}" if item.kind == "hf" else item.location
+    dataset = _load_hub(item.location) if item.kind == "hf" else _load_local(item.kind, item.location, text_field)
+    try:
+        batches = dataset.with_format("arrow").iter(batch_size=batch_size)
+        for table in batches:
+            names = table.column_names
+            if text_field not in names:
+                raise missing_field_error(label, text_field, names, None)
+            column = table.column(text_field)
+            if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                if pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type):
+                    column = pa.array(
+                        [None if b is None else b.decode("utf-8", errors) for b in column.to_pylist()], pa.string()
+                    )
+                else:
+                    raise _type_error(label, text_field, column.type)
+            texts = column.to_pylist()
+            ids = None
+            if id_field in names:
+                raw_ids = table.column(id_field).to_pylist()
+                ids = [None if v is None else (v if isinstance(v, str) else str(v)) for v in raw_ids]
+            if None in texts or "" in texts:
+                keep = [i for i, t in enumerate(texts) if t]
+                texts = [texts[i] for i in keep]
+                ids = None if ids is None else [ids[i] for i in keep]
+            if texts:
+                yield RawBatch(texts, ids, item.source)
+    except TokcliError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise _utf8_error(label, "?", exc) from None
+    except Exception as exc:
+        raise InputError(f"{label}: cannot read ({type(exc).__name__}: {_first_line(exc)})") from None
