@@ -98,3 +98,13 @@ def test_sha256_file(tmp_path: Path) -> None:
     path = tmp_path / "x"
     path.write_bytes(b"abc")
     assert sha256_file(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_atomic_write_refuses_devices_and_fifos(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(OutputError, match="not a regular file"), atomic_write(fifo, "w"):
+        pass
+    assert not fifo.is_file() and fifo.exists()
+    with pytest.raises(OutputError, match="not a regular file"), atomic_write(tmp_path, "w"):
+        pass

@@ -44,6 +44,11 @@ def _atomic_write(path: Path, mode: str, if_changed: bool) -> Iterator[IO[Any]]:
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_write mode must be 'w' or 'wb', not {mode!r}")
     folder = path.parent if str(path.parent) else Path(".")
+    if path.exists() and not path.is_file():
+        # Replacing a device or FIFO (/dev/null, a named pipe) with a regular file would destroy it.
+        raise OutputError(
+            f"cannot write {path}: not a regular file", hint="write to a file path, or to stdout with '-'"
+        )
     if not folder.is_dir():
         raise OutputError(
             f"cannot write {path}: folder {folder} does not exist", hint="create it or choose another path"

@@ -1,0 +1,70 @@
+"""Options of ``tokcli encode`` and ``tokcli decode`` (YAML sections ``encode`` and ``decode``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+OutputFormat = Literal["auto", "ids", "tokens", "jsonl", "count", "npy", "bin"]
+TEXT_FORMATS: tuple[OutputFormat, ...] = ("ids", "tokens", "jsonl", "count")
+BINARY_FORMATS: tuple[OutputFormat, ...] = ("npy", "bin")
+
+
+@dataclass(frozen=True)
+class EncodeConfig:
+    """How to encode documents and where the ids go."""
+
+    tokenizer: str = field(default="", metadata={"help": "tokenizer file or folder, or NAME=PATH"})
+    pattern: str | None = field(
+        default=None, metadata={"help": "pre-tokenization regex of a ranks file: preset name or regex"}
+    )
+    output: str | None = field(
+        default=None, metadata={"help": "output file ('-' or unset: stdout; required for npy/bin)", "path": True}
+    )
+    format: OutputFormat = field(
+        default="auto",
+        metadata={
+            "help": "ids | tokens | jsonl | count (text, one line per document) or npy | bin (flat array); "
+            "auto: tokens on a terminal, ids otherwise"
+        },
+    )
+    add_special_tokens: bool = field(default=False, metadata={"help": "add BOS/EOS-style tokens as the library does"})
+    batch_size: int = field(default=1000, metadata={"help": "documents per encoding batch"})
+    batch_bytes: int = field(
+        default=4_000_000, metadata={"help": "also cut a batch after this many characters", "unit": "bytes"}
+    )
+    threads: int = field(default=0, metadata={"help": "encoding threads (0: all CPUs)"})
+    dtype: Literal["auto", "uint16", "uint32"] = field(
+        default="auto", metadata={"help": "npy/bin element type (auto: uint16 if every id fits)"}
+    )
+    eos: str | None = field(
+        default=None, metadata={"help": "npy/bin: token appended after every document (an id, or the token's text)"}
+    )
+    engine: Literal["auto", "tokenizers"] = field(
+        default="auto", metadata={"help": "tokenizer.json engine (auto: tiktoken when provably identical)"}
+    )
+
+
+@dataclass(frozen=True)
+class DecodeConfig:
+    """How to read ids back into text."""
+
+    tokenizer: str = field(default="", metadata={"help": "tokenizer file or folder, or NAME=PATH"})
+    pattern: str | None = field(
+        default=None, metadata={"help": "pre-tokenization regex of a ranks file: preset name or regex"}
+    )
+    input_format: Literal["auto", "ids", "jsonl"] = field(
+        default="auto", metadata={"help": "ids (space-separated per line) or jsonl with an 'ids' list"}
+    )
+    output: str | None = field(default=None, metadata={"help": "output file ('-' or unset: stdout)", "path": True})
+    format: Literal["text", "jsonl"] = field(
+        default="text", metadata={"help": "text (one document per line) or jsonl ({'id', 'text'})"}
+    )
+    batch_size: int = field(default=1000, metadata={"help": "lines decoded per batch"})
+
+
+def resolve_format(fmt: OutputFormat, *, to_terminal: bool) -> OutputFormat:
+    """``auto`` is readable token strings on a terminal and space-separated ids in pipes and files."""
+    if fmt != "auto":
+        return fmt
+    return "tokens" if to_terminal else "ids"

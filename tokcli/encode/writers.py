@@ -1,0 +1,194 @@
+"""Output writers of ``tokcli encode``: one line per document, or one flat binary array of ids.
+
+Binary layouts:
+- ``bin``: raw little-endian uint16/uint32 ids, like nanoGPT's ``train.bin`` (read with
+  ``numpy.memmap(path, dtype=numpy.uint16, mode="r")``);
+- ``npy``: a NumPy ``.npy`` file, format version 1.0 (numpy ``lib/format.py``): magic ``\\x93NUMPY``,
+  version bytes, little-endian uint16 header length, then an ASCII dict literal padded with spaces
+  and ending in ``\\n`` so that the data starts at a multiple of 64. The length is unknown until the
+  end, so a fixed 128-byte header is reserved and rewritten once the count is known.
+
+Next to either goes ``<output>.index.json``: ``offsets`` has one entry per document plus the total,
+so document ``i`` is ``data[offsets[i]:offsets[i+1]]`` (ending in ``eos_id`` when one was given).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import struct
+import sys
+import tempfile
+from abc import ABC, abstractmethod
+from array import array
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from tokcli.files import atomic_write
+from tokcli.loading.bytes_ import render_token
+
+NPY_HEADER_BYTES = 128
+_TYPECODES = {"uint16": "H", "uint32": "I"}
+_DESCR = {"uint16": "<u2", "uint32": "<u4"}
+
+
+class TextWriter(ABC):
+    """Writes one line per document to a text stream."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    @abstractmethod
+    def lines(self, ids: Sequence[list[int]], doc_ids: Sequence[str | None]) -> list[str]: ...
+
+    def write(self, ids: Sequence[list[int]], doc_ids: Sequence[str | None]) -> None:
+        lines = self.lines(ids, doc_ids)
+        if lines:
+            self.stream.write("\n".join(lines))
+            self.stream.write("\n")
+
+
+class IdsWriter(TextWriter):
+    def lines(self, ids: Sequence[list[int]], doc_ids: Sequence[str | None]) -> list[str]:
+        return [" ".join(map(str, seq)) for seq in ids]
+
+
+class CountWriter(TextWriter):
+    def lines(self, ids: Sequence[list[int]], doc_ids: Sequence[str | None]) -> list[str]:
+        return [str(len(seq)) for seq in ids]
+
+
+class TokensWriter(TextWriter):
+    """Space-separated readable tokens (see :func:`tokcli.loading.bytes_.render_token`)."""
+
+    def __init__(self, stream: IO[str], token_bytes: Sequence[bytes]) -> None:
+        super().__init__(stream)
+        self._table = token_bytes
+        self._cache: dict[int, str] = {}
+
+    def _render(self, token_id: int) -> str:
+        text = self._cache.get(token_id)
+        if text is None:
+            text = self._cache[token_id] = render_token(self._table[token_id])
+        return text
+
+    def lines(self, ids: Sequence[list[int]], doc_ids: Sequence[str | None]) -> list[str]:
+        return [" ".join(self._render(i) for i in seq) for seq in ids]
+
+
+class JsonlWriter(TextWriter):
+    """``{"id": ..., "ids": [...], "n_tokens": N}`` per document (``id`` only when the input has one)."""
+
+    def lines(self, ids: Sequence[list[int]], doc_ids: Sequence[str | None]) -> list[str]:
+        out = []
+        for seq, doc_id in zip(ids, doc_ids, strict=True):
+            record: dict[str, Any] = {"ids": seq, "n_tokens": len(seq)}
+            if doc_id is not None:
+                record["id"] = doc_id
+            out.append(orjson.dumps(record, option=orjson.OPT_SORT_KEYS).decode())
+        return out
+
+
+def choose_dtype(requested: str, vocab_size: int, eos_id: int | None) -> str:
+    """uint16 when every id (and the eos id) fits in 16 bits, else uint32; ``requested`` overrides."""
+    largest = max(vocab_size - 1, eos_id if eos_id is not None else 0)
+    if requested == "auto":
+        return "uint16" if largest < 1 << 16 else "uint32"
+    return requested
+
+
+class BinaryWriter:
+    """Streams ids into one flat array file plus its JSON index; use as a context manager.
+
+    Both files are written with :func:`tokcli.files.atomic_write`; document offsets are spooled to a
+    temporary file so memory does not grow with the number of documents.
+    """
+
+    def __init__(self, path: Path, *, kind: str, dtype: str, eos_id: int | None, tokenizer: dict[str, str]) -> None:
+        self.path = path
+        self.index_path = path.with_name(path.name + ".index.json")
+        self.kind = kind
+        self.dtype = dtype
+        self.eos_id = eos_id
+        self.tokenizer = tokenizer
+        self.n_docs = 0
+        self.n_tokens = 0
+        self._typecode = _TYPECODES[dtype]
+        self._stack = contextlib.ExitStack()
+        self._data: IO[bytes] | None = None
+        self._offsets: IO[bytes] | None = None
+
+    def __enter__(self) -> BinaryWriter:
+        self._data = self._stack.enter_context(atomic_write(self.path, "wb"))
+        self._offsets = self._stack.enter_context(tempfile.TemporaryFile(dir=self.path.parent))
+        if self.kind == "npy":
+            self._data.write(b"\0" * NPY_HEADER_BYTES)  # placeholder, rewritten on exit
+        return self
+
+    def write(self, ids: Sequence[list[int]]) -> None:
+        assert self._data is not None and self._offsets is not None
+        flat = array(self._typecode)
+        starts = array("q")
+        position = self.n_tokens
+        eos = self.eos_id
+        for seq in ids:
+            starts.append(position)
+            flat.extend(seq)
+            if eos is not None:
+                flat.append(eos)
+            position += len(seq) + (eos is not None)
+        if sys.byteorder != "little":  # pragma: no cover - big-endian hosts
+            flat.byteswap()
+            starts.byteswap()
+        self._data.write(flat.tobytes())
+        self._offsets.write(starts.tobytes())
+        self.n_docs += len(ids)
+        self.n_tokens = position
+
+    def _write_index(self) -> None:
+        assert self._offsets is not None
+        head = {
+            "byteorder": "little",
+            "data": self.path.name,
+            "dtype": self.dtype,
+            "eos_id": self.eos_id,
+            "format": self.kind,
+            "n_docs": self.n_docs,
+            "n_tokens": self.n_tokens,
+        }
+        self._offsets.seek(0)
+        with atomic_write(self.index_path, "wb") as out:
+            out.write(orjson.dumps(head, option=orjson.OPT_SORT_KEYS)[:-1])  # keys sort before "offsets"
+            out.write(b',"offsets":[')
+            first = True
+            while block := self._offsets.read(1 << 20):
+                chunk = array("q", block)
+                if sys.byteorder != "little":  # pragma: no cover
+                    chunk.byteswap()
+                if chunk:
+                    out.write((b"" if first else b",") + ",".join(map(str, chunk)).encode())
+                    first = False
+            out.write(b"," if not first else b"")
+            out.write(str(self.n_tokens).encode())
+            out.write(b'],"tokenizer":' + orjson.dumps(self.tokenizer, option=orjson.OPT_SORT_KEYS) + b"}\n")
+
+    def _patch_npy_header(self) -> None:
+        assert self._data is not None
+        header = f"{{'descr': '{_DESCR[self.dtype]}', 'fortran_order': False, 'shape': ({self.n_tokens},), }}"
+        body = header.encode("latin-1").ljust(NPY_HEADER_BYTES - 10 - 1) + b"\n"
+        self._data.seek(0)
+        self._data.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(body)) + body)
+        self._data.seek(0, 2)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None:
+            try:
+                if self.kind == "npy":
+                    self._patch_npy_header()
+                self._write_index()
+            except BaseException as error:  # discard the data file too
+                self._stack.__exit__(type(error), error, error.__traceback__)
+                raise
+        self._stack.__exit__(exc_type, exc, tb)

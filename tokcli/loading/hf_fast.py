@@ -1,0 +1,149 @@
+"""Decide whether an HF ``tokenizer.json`` is exactly a tiktoken encoding, and build it if so.
+
+A byte-level BPE tokenizer.json encodes text in three steps: split out added tokens, split the rest
+with a regex (ByteLevel's GPT-2 regex, or a ``Split`` pre-tokenizer), then run BPE on each piece's bytes
+by merge rank. tiktoken does the same with ranks on token bytes (merging the adjacent pair whose
+concatenation ranks lowest, and emitting a whole piece found in the vocabulary directly). Both give the
+same ids when, and only when, all of this holds (anything else falls back to ``tokenizers``):
+
+- no normalizer; no BPE dropout, subword prefix/suffix or byte fallback; all 256 bytes in the vocabulary;
+- the pre-tokenizer is ByteLevel(use_regex) or Split(known regex, Isolated) + ByteLevel(no regex), without
+  add_prefix_space; the regex is a known preset, whose alternatives match every character (tiktoken
+  drops unmatched text, HF keeps it);
+- the merge list is exactly the one rank-based BPE implies: merge ``i`` creates a new token whose id
+  grows with ``i``, and re-running rank BPE on each token with lower ranks ends in that merge's pair
+  (then the state in which tiktoken merges any span equals the one BPE reaches on that span alone, so
+  both pick the same pair). Vocabulary entries no merge creates are left out of the ranks, which is exact
+  unless ``ignore_merges`` lets HF emit them for a whole-word match;
+- added tokens have no lstrip/rstrip/single_word, and none is a prefix of another (HF matches added
+  tokens leftmost-longest, tiktoken leftmost-first in arbitrary order: the same when no prefix exists).
+
+The regex is passed to tiktoken verbatim: both engines are backtracking Perl-style matchers.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tokcli.loading.bpe import rebuild_merges, split_bytes
+from tokcli.loading.bytes_ import byte_level_to_bytes
+from tokcli.presets import PRESETS
+
+GPT2_HF_REGEX = PRESETS["gpt2"].hf
+KNOWN_REGEXES = frozenset({p.hf for p in PRESETS.values()} | {p.tiktoken for p in PRESETS.values()})
+
+
+@dataclass(frozen=True)
+class TiktokenPlan:
+    """What tiktoken needs to reproduce a tokenizer.json exactly."""
+
+    pattern: str
+    ranks: dict[bytes, int]
+    special_tokens: dict[str, int]  # every added token (HF splits them out of text, special or not)
+
+
+def parse_merges(raw: Any) -> list[tuple[str, str]]:
+    """HF merges in either layout: ``"a b"`` strings (before 0.20) or ``["a", "b"]`` pairs."""
+    merges: list[tuple[str, str]] = []
+    for item in raw or []:
+        if isinstance(item, str):
+            left, _, right = item.partition(" ")
+            merges.append((left, right))
+        else:
+            merges.append((str(item[0]), str(item[1])))
+    return merges
+
+
+def _pattern_of(pre: Any) -> str | None:
+    """The single regex of a supported byte-level pre-tokenizer, or None."""
+    if not isinstance(pre, dict):
+        return None
+    if pre.get("type") == "ByteLevel":
+        if pre.get("add_prefix_space") or not pre.get("use_regex", True):
+            return None
+        return GPT2_HF_REGEX
+    if pre.get("type") == "Sequence":
+        items = pre.get("pretokenizers") or []
+        if len(items) == 1:
+            return _pattern_of(items[0])
+        if len(items) != 2:
+            return None
+        split, byte_level = items
+        if (
+            split.get("type") != "Split"
+            or split.get("behavior") != "Isolated"
+            or split.get("invert")
+            or byte_level.get("type") != "ByteLevel"
+            or byte_level.get("add_prefix_space")
+            or byte_level.get("use_regex", True)
+        ):
+            return None
+        regex = (split.get("pattern") or {}).get("Regex")
+        return regex if isinstance(regex, str) else None
+    return None
+
+
+def plan_tiktoken(data: Mapping[str, Any]) -> TiktokenPlan | str:
+    """A :class:`TiktokenPlan` for ``data`` (a parsed tokenizer.json), or why none exists."""
+    model = data.get("model") or {}
+    if model.get("type") != "BPE":
+        return f"model is {model.get('type')}, not BPE"
+    if model.get("dropout") or model.get("continuing_subword_prefix") or model.get("end_of_word_suffix"):
+        return "BPE uses dropout or a subword prefix/suffix"
+    if model.get("byte_fallback"):
+        return "BPE uses byte_fallback"
+    if data.get("normalizer") is not None:
+        return "tokenizer has a normalizer"
+    pattern = _pattern_of(data.get("pre_tokenizer"))
+    if pattern is None:
+        return "pre-tokenizer is not ByteLevel with a known regex"
+    if pattern not in KNOWN_REGEXES:
+        return "pre-tokenizer regex is not a known preset"
+
+    added: dict[str, int] = {}
+    for token in data.get("added_tokens") or []:
+        if token.get("lstrip") or token.get("rstrip") or token.get("single_word") or not token.get("content"):
+            return f"added token {token.get('content')!r} uses lstrip/rstrip/single_word"
+        added[token["content"]] = int(token["id"])
+    contents = sorted(added)
+    for a, b in itertools.pairwise(contents):
+        if b.startswith(a):
+            return f"added token {a!r} is a prefix of {b!r}"
+
+    vocab: dict[str, int] = model.get("vocab") or {}
+    token_bytes: dict[int, bytes] = {}
+    for token, token_id in vocab.items():
+        if token in added:
+            continue
+        data_bytes = byte_level_to_bytes(token)
+        if data_bytes is None:
+            return f"vocabulary token {token!r} is not byte-level"
+        token_bytes[token_id] = data_bytes
+    by_bytes = {b: i for i, b in token_bytes.items()}
+    if len(by_bytes) != len(token_bytes):
+        return "two vocabulary tokens have the same bytes"
+    if any(bytes([b]) not in by_bytes for b in range(256)):
+        return "not all 256 bytes are in the vocabulary"
+
+    merges = parse_merges(model.get("merges"))
+    created: list[int] = []
+    for left, right in merges:
+        merged = vocab.get(left + right)
+        if merged is None or left not in vocab or right not in vocab:
+            return f"merge {left!r} {right!r} refers to tokens missing from the vocabulary"
+        created.append(merged)
+    if any(b <= a for a, b in itertools.pairwise(created)):
+        return "merge results are not new tokens with increasing ids"
+    reachable = set(created) | {by_bytes[bytes([b])] for b in range(256)}
+    unreachable = [i for i in token_bytes if i not in reachable]
+    if unreachable and model.get("ignore_merges"):
+        return "ignore_merges with vocabulary tokens that no merge creates"
+    ranks = {token_bytes[i]: i for i in sorted(reachable)}
+    rebuilt, stuck = rebuild_merges(list(ranks), split_bytes)
+    expected = [(byte_level_to_bytes(a), byte_level_to_bytes(b)) for a, b in merges]
+    if stuck or rebuilt != expected:
+        return "merge list differs from the one rank-based BPE implies"
+    return TiktokenPlan(pattern=pattern, ranks=ranks, special_tokens=added)
