@@ -548,3 +548,14 @@ def test_inputs_and_mix_together_or_nothing() -> None:
 
 def test_stats_default() -> None:
     assert CorpusStats().stop_reason == "" and CorpusStats().docs == 0
+
+
+def test_keep_empty_keeps_line_alignment(tmp_path: Path) -> None:
+    path = tmp_path / "lines.txt"
+    path.write_bytes(b"a\n\nb\r\n\n")
+    assert texts(path) == ["a", "b"]
+    assert texts(path, keep_empty=True) == ["a", "", "b", ""]
+    records = tmp_path / "r.jsonl"
+    records.write_text('{"text": "x"}\n{"text": ""}\n{"text": "y"}\n', encoding="utf-8")
+    assert texts(records) == ["x", "y"]
+    assert texts(records, keep_empty=True) == ["x", "", "y"]

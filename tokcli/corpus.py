@@ -103,14 +103,15 @@ class CorpusConfig:
     seed: int = field(default=0, metadata={"help": "seed for sampling, shuffling and mixtures"})
     num_shards: int = field(default=1, metadata={"help": "split the input into N shards"})
     shard_index: int = field(default=0, metadata={"help": "read only shard I (0-based)"})
-    mix: tuple[MixSource, ...] = field(
-        default=(), metadata={"help": "mixture source NAME=WEIGHT:PATH (repeatable)"}
-    )
+    mix: tuple[MixSource, ...] = field(default=(), metadata={"help": "mixture source NAME=WEIGHT:PATH (repeatable)"})
     mix_by: Literal["bytes", "docs"] = field(
         default="bytes", metadata={"help": "mixture weights are shares of bytes or of documents"}
     )
     errors: Literal["strict", "replace"] = field(
         default="strict", metadata={"help": "invalid UTF-8: stop with an error, or replace with U+FFFD"}
+    )
+    keep_empty: bool = field(
+        default=False, metadata={"help": "keep empty lines and texts as empty documents (keeps line alignment)"}
     )
 
     def __post_init__(self) -> None:
@@ -337,10 +338,10 @@ class Corpus:
         with fh:
             if kind == "jsonl":
                 yield from formats.read_jsonl(
-                    fh, label, path, item.source, cfg.text_field, cfg.id_field, cfg.errors, batch_size
+                    fh, label, path, item.source, cfg.text_field, cfg.id_field, cfg.errors, batch_size, cfg.keep_empty
                 )
             elif kind == "text":
-                yield from formats.read_text(fh, label, item.source, cfg.doc_sep, cfg.errors)
+                yield from formats.read_text(fh, label, item.source, cfg.doc_sep, cfg.errors, cfg.keep_empty)
             else:
                 raise UsageError(
                     f"{label}: --input-format {kind} cannot be read from stdin",

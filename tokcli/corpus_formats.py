@@ -288,11 +288,14 @@ def _decode(block: bytes, offset: int, label: str, errors: str) -> str:
         raise _utf8_error(label, offset + exc.start, exc) from None
 
 
-def read_text(fh: IO[bytes], label: str, source: str, doc_sep: str, errors: str) -> Iterator[RawBatch]:
+def read_text(
+    fh: IO[bytes], label: str, source: str, doc_sep: str, errors: str, keep_empty: bool = False
+) -> Iterator[RawBatch]:
     """Plain text: one document per line, per blank-line-separated paragraph, or per file.
 
-    ``\\r\\n`` counts as a line end in ``line`` and ``blank`` modes; empty documents are dropped; a UTF-8
-    BOM at the start is removed; ``file`` mode keeps the file's text unchanged otherwise.
+    ``\\r\\n`` counts as a line end in ``line`` and ``blank`` modes; empty documents are dropped (in
+    ``line`` mode ``keep_empty`` keeps empty lines, so documents stay aligned with input lines); a
+    UTF-8 BOM at the start is removed; ``file`` mode keeps the file's text unchanged otherwise.
     """
     if doc_sep == "file":
         data = b"".join(block for _, block in _blocks(fh, label))
@@ -312,9 +315,11 @@ def read_text(fh: IO[bytes], label: str, source: str, doc_sep: str, errors: str)
         has_cr = "\r" in text
         if doc_sep == "line":
             lines = text.split("\n")
+            if keep_empty and lines and lines[-1] == "":
+                lines.pop()  # blocks end at a newline: the empty string after it is not a line
             if has_cr:
                 lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
-            if "" in lines:
+            if not keep_empty and "" in lines:
                 lines = [ln for ln in lines if ln]
             # Bytes of the lines = block minus its newlines, when nothing else was removed or replaced.
             exact = not has_cr and block is raw and errors == "strict"
@@ -387,7 +392,7 @@ def _jsonl_slow_path(
     if not isinstance(record, dict):
         raise InputError(
             f"{where}: expected a JSON object, found a {type(record).__name__}",
-            hint="JSON lines files hold one object per line, e.g. {\"text\": \"...\"}",
+            hint='JSON lines files hold one object per line, e.g. {"text": "..."}',
         )
     if text_field not in record:
         raise missing_field_error(where, text_field, list(record), record)
@@ -416,8 +421,11 @@ def read_jsonl(
     id_field: str,
     errors: str,
     batch_size: int,
+    keep_empty: bool = False,
 ) -> Iterator[RawBatch]:
-    """JSON lines with orjson; a ``.json`` file holding one array of objects is also accepted."""
+    """JSON lines with orjson; a ``.json`` file holding one array of objects is also accepted.
+
+    Empty texts are dropped unless ``keep_empty``; blank lines are always skipped."""
     import orjson
 
     head = _peek(fh)
@@ -443,7 +451,7 @@ def read_jsonl(
                 if text is None:
                     continue
                 raise _type_error(f"{label}:{lineno}", text_field, text)
-            if not text:
+            if not text and not keep_empty:
                 continue
             texts.append(text)
             ident = record.get(id_field)
@@ -672,9 +680,7 @@ def _load_local(kind: str, path: str, text_field: str) -> Any:
         raise InputError(f"{path}: cannot read as {kind} ({type(exc).__name__}: {_first_line(exc)})") from None
 
 
-def read_hf(
-    item: InputFile, text_field: str, id_field: str, batch_size: int, errors: str
-) -> Iterator[RawBatch]:
+def read_hf(item: InputFile, text_field: str, id_field: str, batch_size: int, errors: str) -> Iterator[RawBatch]:
     """Arrow batches from HF datasets, text column converted to Python strings in one call per batch."""
     import pyarrow as pa
 

@@ -2,14 +2,95 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
+import typer
+
 from tokcli.cli.app import app
+from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
-from tokcli.cli.stubs import not_implemented
+from tokcli.cli.render import FORMATS, dumps_json, render, resolve_format
+from tokcli.compare import CompareConfig
 from tokcli.corpus import CorpusConfig
+
+SECTIONS = {"compare": CompareConfig, "corpus": CorpusConfig}
+ROW_COLUMNS = (
+    "tokenizer", "corpus", "docs", "bytes", "tokens", "bytes_per_token", "chars_per_token", "fertility",
+    "split_rate", "word_unit", "premium", "byte_fallback_rate", "unk_rate", "renyi_efficiency", "vocab_used",
+    "mb_per_s",
+)  # fmt: skip
+log = logging.getLogger("tokcli")
 
 
 @app.command("compare")
-@config_command({"corpus": CorpusConfig}, positional="corpus.inputs", rename=CORPUS_RENAMES)
-def compare_command(config: ResolvedConfig) -> None:
-    """Compare tokenizers: compression, fertility, token premium, Rényi efficiency, overlap, speed."""
-    not_implemented("compare")
+@config_command(
+    SECTIONS,
+    positional="corpus.inputs",
+    rename={**CORPUS_RENAMES, "compare.tokenizers": "--tokenizer"},
+    short={"compare.tokenizers": "-t"},
+)
+def compare_command(
+    config: ResolvedConfig,
+    output_format: str = typer.Option(
+        "auto",
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        show_default=False,
+        help="auto|table|json|jsonl|tsv|csv|markdown (auto: a table on a terminal, JSON lines otherwise)",
+    ),
+) -> None:
+    """Compare tokenizers: compression, fertility, token premium, Rényi efficiency, overlap, speed.
+
+    Each INPUT file is one corpus named by its stem (NAME=PATH renames it; a folder is one corpus per
+    file); --parallel DIR adds a parallel corpus, one file per language, with premiums against
+    --reference. Special tokens are never added. Rows go to stdout; mb_per_s is machine-dependent.
+    """
+    from tokcli.compare import plan_corpora, run_compare
+    from tokcli.loading import load_tokenizer
+
+    if output_format not in FORMATS:
+        raise typer.BadParameter(f"{output_format!r} is not one of {', '.join(FORMATS)}", param_hint="'--format'")
+    settings: CompareConfig = config["compare"]
+    corpus: CorpusConfig = config["corpus"]
+    if not settings.tokenizers:
+        raise typer.BadParameter("give at least one tokenizer", param_hint="'-t/--tokenizer'")
+    tokenizers = [load_tokenizer(spec, pattern=settings.pattern) for spec in settings.tokenizers]
+    names = [t.name for t in tokenizers]
+    if len(set(names)) != len(names):
+        raise typer.BadParameter("two tokenizers share a name; name them with NAME=PATH", param_hint="'-t'")
+    corpora = plan_corpora(corpus.inputs, settings.parallel)
+    with progress_bar("encoding", unit="bytes") as update:
+        done: dict[str, int] = {}
+
+        def on_progress(name: str, n_bytes: int) -> None:
+            done[name] = n_bytes
+            update(sum(done.values()), description=f"encoding {name}")
+
+        result = run_compare(settings, corpus, tokenizers, corpora, progress=on_progress)
+    for message in result.errors:
+        log.warning("skipped corpus %s", message)
+    if settings.plot:
+        from tokcli.plot import write_plot
+
+        write_plot(result.rows, settings.plot)
+    fmt = resolve_format(output_format, sys.stdout)
+    if fmt == "json":  # everything: meta, rows, summary
+        sys.stdout.write(
+            dumps_json({"meta": result.meta, "rows": result.rows, "summary": result.summary}, indent=True).decode()
+            + "\n"
+        )
+        return
+    if fmt in ("jsonl", "tsv", "csv"):  # one record per row, every field
+        render(result.rows, fmt)
+        return
+    columns = [c for c in ROW_COLUMNS if any(c in row for row in result.rows)]
+    render(result.rows, fmt, columns=columns, title="tokcli compare")
+    summary_columns = ["tokenizer", "vocab_size", "bytes_per_token", "premium_mean", "digit_style", "mb_per_s"]
+    render(
+        result.summary,
+        fmt,
+        columns=[c for c in summary_columns if any(c in s for s in result.summary)],
+        title="summary per tokenizer",
+    )

@@ -1,15 +1,130 @@
-"""``tokcli encode``: text to token ids with any tokenizer file."""
+"""``tokcli encode`` and ``tokcli decode``: text to token ids and back, with any tokenizer file."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import typer
+
 from tokcli.cli.app import app
+from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
-from tokcli.cli.stubs import not_implemented
 from tokcli.corpus import CorpusConfig
+from tokcli.encode.options import DecodeConfig, EncodeConfig, resolve_format
+from tokcli.errors import InputError
+
+ENCODE_SECTIONS = {"encode": EncodeConfig, "corpus": CorpusConfig}
+DECODE_SECTIONS = {"decode": DecodeConfig}
+log = logging.getLogger("tokcli")
+
+
+def _stdout_is_tty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _require_tokenizer(spec: str) -> None:
+    if not spec:
+        raise typer.BadParameter("give the tokenizer file", param_hint="'-t/--tokenizer'")
 
 
 @app.command("encode")
-@config_command({"corpus": CorpusConfig}, positional="corpus.inputs", rename=CORPUS_RENAMES)
+@config_command(
+    ENCODE_SECTIONS,
+    positional="corpus.inputs",
+    rename=CORPUS_RENAMES,
+    short={"encode.tokenizer": "-t", "encode.output": "-o", "encode.format": "-f"},
+)
 def encode_command(config: ResolvedConfig) -> None:
-    """Encode documents to token ids, tokens, counts or binary shards."""
-    not_implemented("encode")
+    """Encode documents (stdin by default) to token ids, tokens, counts or binary shards.
+
+    Plain text: one document per line, one output line per document. JSON lines, Parquet and other
+    corpus formats: one output record per document (jsonl passes the id field through). npy/bin
+    write one flat id array plus OUTPUT.index.json with document offsets (nanoGPT-style shards).
+    Special tokens are NOT added unless --add-special-tokens is given. Ids equal those of the
+    tokenizer's own library (tokenizers, sentencepiece or tiktoken).
+    """
+    from tokcli.corpus import Corpus
+    from tokcli.encode import encode_documents
+    from tokcli.encode.run import corpus_documents
+    from tokcli.loading import load_tokenizer
+
+    settings: EncodeConfig = config["encode"]
+    corpus_config: CorpusConfig = config["corpus"]
+    _require_tokenizer(settings.tokenizer)
+    to_terminal = settings.output in (None, "", "-") and _stdout_is_tty()
+    settings = dataclasses.replace(settings, format=resolve_format(settings.format, to_terminal=to_terminal))
+    if not corpus_config.inputs and not corpus_config.mix:
+        corpus_config = dataclasses.replace(corpus_config, inputs=("-",))
+    # One output line per input line: empty lines are documents too (they encode to nothing).
+    corpus_config = dataclasses.replace(corpus_config, keep_empty=True)
+    tokenizer = load_tokenizer(settings.tokenizer, pattern=settings.pattern, engine=settings.engine)
+    for note in tokenizer.info.notes:
+        log.debug("%s: %s", tokenizer.name, note)
+    corpus = Corpus(corpus_config)
+    with progress_bar("encoding", unit="docs") as update:
+        result = encode_documents(
+            tokenizer,
+            corpus_documents(corpus, settings),
+            settings,
+            progress=lambda p: update(p.docs, description=f"encoding: {p.docs:,} docs, {p.tokens:,} tokens"),
+        )
+    if settings.format == "count":
+        log.info("total: %d tokens in %d documents", result.tokens, result.docs)
+    elif result.output is not None:
+        extra = f" (+ index {result.index})" if result.index else ""
+        log.info("wrote %d tokens of %d documents to %s%s", result.tokens, result.docs, result.output, extra)
+    if corpus.stats.stop_reason == "source_exhausted":
+        log.warning("mixture source %s ran out; stopped early", corpus.stats.exhausted_source)
+
+
+@app.command("decode")
+@config_command(DECODE_SECTIONS, short={"decode.tokenizer": "-t", "decode.output": "-o", "decode.format": "-f"})
+def decode_command(
+    config: ResolvedConfig,
+    inputs: list[str] | None = typer.Argument(
+        None, metavar="INPUT", help="files of ids (encode's ids or jsonl output); '-' or none: stdin"
+    ),
+) -> None:
+    """Decode token ids (one document per line) back to text."""
+    from tokcli.encode import decode_lines, write_decoded
+    from tokcli.encode.run import open_text_output
+    from tokcli.loading import load_tokenizer
+
+    settings: DecodeConfig = config["decode"]
+    _require_tokenizer(settings.tokenizer)
+    tokenizer = load_tokenizer(settings.tokenizer, pattern=settings.pattern)
+
+    def documents() -> Iterator[object]:
+        for item in inputs or ["-"]:
+            if item == "-":
+                if sys.stdin.isatty():
+                    raise InputError(
+                        "decode reads ids from stdin, which is a terminal", hint="pipe ids in or give a file"
+                    )
+                yield from decode_lines(
+                    tokenizer, sys.stdin, input_format=settings.input_format, batch_size=settings.batch_size
+                )
+                continue
+            try:
+                handle = open(item, encoding="utf-8")  # noqa: SIM115 - closed by the with below
+            except OSError as exc:
+                raise InputError(f"{item}: {exc.strerror}", hint="check the path") from None
+            with handle:
+                yield from decode_lines(
+                    tokenizer, handle, input_format=settings.input_format, source=item, batch_size=settings.batch_size
+                )
+
+    with contextlib.ExitStack() as stack:
+        if settings.output in (None, "", "-"):
+            stream = sys.stdout
+        else:
+            stream = stack.enter_context(open_text_output(Path(settings.output)))
+        write_decoded(documents(), stream, fmt=settings.format)  # type: ignore[arg-type]

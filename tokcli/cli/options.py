@@ -73,9 +73,10 @@ def config_command(
                 key = f"{section}.{name}"
                 if key in hidden:
                     continue
-                if name in flags:  # shared name: one flag sets every section that has it
-                    old = flags[name]
-                    flags[name] = dataclasses.replace(old, targets=(*old.targets, (section, name)))
+                spelling = "INPUT" if key == positional else rename.get(key, "--" + name.replace("_", "-"))
+                if spelling in flags:  # shared flag (e.g. --seed): one flag sets every section that has it
+                    old = flags[spelling]
+                    flags[spelling] = dataclasses.replace(old, targets=(*old.targets, (section, name)))
                     continue
                 annotation, metavar, choices = _cli_annotation(hints[name], field.metadata.get("unit"))
                 help_text = field.metadata.get("help", "")
@@ -87,11 +88,10 @@ def config_command(
                         f"{help_text}  [default: {str(default).lower() if isinstance(default, bool) else default}]"
                     )
                 panel = PANEL_NAMES.get(section, "Options")
+                param = f"{section}__{name}"
                 if key == positional:
                     info: Any = typer.Argument(None, help=help_text, show_default=False, metavar="INPUT")
-                    spelling = "INPUT"
                 else:
-                    spelling = rename.get(key, "--" + name.replace("_", "-"))
                     is_bool = annotation == (bool | None)
                     decls = [f"{spelling}/--no-{spelling[2:]}" if is_bool else spelling]
                     if key in short:
@@ -104,14 +104,18 @@ def config_command(
                         metavar=metavar or None,
                         rich_help_panel=panel,
                     )
-                flags[name] = _Flag(param=name, targets=((section, name),), spelling=spelling)
+                flags[spelling] = _Flag(param=param, targets=((section, name),), spelling=spelling)
                 params.append(
-                    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation)
+                    inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation)
                 )
 
-        own = [p for p in inspect.signature(func).parameters.values() if p.name != "config"]
+        own = [
+            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+            for p in inspect.signature(func).parameters.values()
+            if p.name != "config"
+        ]
         own_names = {p.name for p in own}
-        clash = own_names & set(flags)
+        clash = own_names & {flag.param for flag in flags.values()}
         if clash:
             raise RuntimeError(f"command parameters clash with config flags: {sorted(clash)}")
         common = [
@@ -141,8 +145,8 @@ def config_command(
         @functools.wraps(func)
         def wrapper(**kwargs: Any) -> Any:
             cli: dict[str, dict[str, Any]] = {}
-            for name, flag in flags.items():
-                value = kwargs.pop(name, None)
+            for flag in flags.values():
+                value = kwargs.pop(flag.param, None)
                 if value is None or (isinstance(value, list) and not value):
                     continue
                 for section, field_name in flag.targets:

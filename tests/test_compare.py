@@ -1,0 +1,173 @@
+"""compare: corpus planning, offsets from token bytes, rows/summary on a tokenizer we can reason about."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tokcli.compare import (
+    CompareConfig,
+    char_offsets_from_bytes,
+    plan_corpora,
+    probe_digit_style,
+    run_compare,
+)
+from tokcli.corpus import CorpusConfig
+from tokcli.errors import InputError
+from tokcli.loading.base import LoadedTokenizer, TokenizerInfo
+from tokcli.plot import chart_svg, write_plot
+
+DIGIT_GROUPS = [str(n).zfill(width) for width in (2, 3) for n in range(10**width)]
+GROUP_IDS = {g: 256 + i for i, g in enumerate(DIGIT_GROUPS)}
+
+
+class ByteTokenizer(LoadedTokenizer):
+    """One token per UTF-8 byte, or per ``group`` bytes of digits: easy to count by hand."""
+
+    def __init__(self, name: str, digit_group: int = 1) -> None:
+        self.info = TokenizerInfo(name, Path(name), "hf", "bpe", "test", "0" * 64)
+        self.digit_group = digit_group
+
+    @property
+    def vocab_size(self) -> int:
+        return 256 + len(DIGIT_GROUPS)
+
+    def encode_batch(
+        self, texts: Sequence[str], *, add_special_tokens: bool = False, threads: int = 1
+    ) -> list[list[int]]:
+        out = []
+        for text in texts:
+            data = text.encode()
+            ids: list[int] = []
+            i = 0
+            while i < len(data):
+                j = i
+                while j < len(data) and j - i < self.digit_group and chr(data[j]).isdigit():
+                    j += 1
+                if j - i > 1:
+                    ids.append(GROUP_IDS[data[i:j].decode()])  # a digit group token
+                    i = j
+                else:
+                    ids.append(data[i])
+                    i += 1
+            out.append(ids)
+        return out
+
+    def decode_batch(self, ids: Sequence[Sequence[int]]) -> list[str]:
+        return [b"".join(self.token_bytes(i) for i in seq).decode() for seq in ids]
+
+    def _build_token_bytes(self) -> list[bytes]:
+        table = [bytes([b]) for b in range(256)]
+        table += [g.encode() if self.digit_group > 1 else b"" for g in DIGIT_GROUPS]
+        return table
+
+    @property
+    def special_tokens(self) -> Mapping[str, int]:
+        return {}
+
+    def merges(self) -> list[tuple[bytes, bytes]] | None:
+        return None
+
+    def token_to_id(self, token: str) -> int | None:
+        return None
+
+
+def test_char_offsets_from_bytes_multibyte() -> None:
+    text = "aé€"  # 1 + 2 + 3 bytes
+    offsets = char_offsets_from_bytes(text, np.array([1, 2, 3]))
+    assert offsets.tolist() == [[0, 1], [1, 2], [2, 3]]
+    # byte-level tokens that split "€" each overlap that character
+    split = char_offsets_from_bytes(text, np.array([1, 2, 1, 2]))
+    assert split.tolist() == [[0, 1], [1, 2], [2, 3], [2, 3]]
+
+
+def test_plan_corpora_names_and_folders(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("x\n", encoding="utf-8")
+    (tmp_path / "b.jsonl").write_text('{"text": "y"}\n', encoding="utf-8")
+    specs = plan_corpora([str(tmp_path), f"mine={tmp_path / 'a.txt'}"], None)
+    assert [(s.name, s.parallel) for s in specs] == [("a", False), ("b", False), ("mine", False)]
+    with pytest.raises(InputError, match="two corpora are named 'a'"):
+        plan_corpora([str(tmp_path / "a.txt"), str(tmp_path)], None)
+    with pytest.raises(InputError, match="no corpus given"):
+        plan_corpora([], None)
+
+
+def _parallel(tmp_path: Path, lines: dict[str, list[str]]) -> Path:
+    folder = tmp_path / "par"
+    folder.mkdir()
+    for lang, rows in lines.items():
+        (folder / f"{lang}.txt").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_rows_premium_and_summary(tmp_path: Path) -> None:
+    folder = _parallel(tmp_path, {"eng": ["ab cd", "e"], "deu": ["abcd ef", "ghi"]})
+    config = CompareConfig(parallel=str(folder), bootstrap=50)
+    toks = [ByteTokenizer("bytes"), ByteTokenizer("digits3", digit_group=3)]
+    result = run_compare(config, CorpusConfig(), toks, plan_corpora([], config.parallel))
+    rows = {(r["tokenizer"], r["corpus"]): r for r in result.rows}
+    eng, deu = rows[("bytes", "eng")], rows[("bytes", "deu")]
+    assert (eng["tokens"], deu["tokens"]) == (6, 10)  # one token per byte
+    assert deu["premium"] == pytest.approx(10 / 6) and eng["premium"] == 1.0
+    assert eng["words"] == 3 and eng["fertility"] == pytest.approx(5 / 3)  # "ab","cd","e": 2+2+1 tokens
+    assert eng["split_rate"] == pytest.approx(2 / 3)
+    assert eng["bytes_per_token"] == 1.0
+    lo, hi = deu["premium_ci"]
+    assert lo <= deu["premium"] <= hi
+    assert result.meta["reference"] == "eng" and result.meta["add_special_tokens"] is False
+    summary = {s["tokenizer"]: s for s in result.summary}
+    assert summary["bytes"]["digit_style"] == "single"
+    assert summary["digits3"]["digit_style"] == "ltr3"
+    assert 0 < summary["bytes"]["overlap"]["digits3"] < 1
+    json.dumps(result.meta)  # serialisable
+
+
+def test_parallel_length_mismatch_names_the_file(tmp_path: Path) -> None:
+    folder = _parallel(tmp_path, {"eng": ["a", "b"], "fra": ["a"]})
+    config = CompareConfig(parallel=str(folder))
+    with pytest.raises(InputError, match=r"fra\.txt has 1 lines"):
+        run_compare(config, CorpusConfig(), [ByteTokenizer("b")], plan_corpora([], config.parallel))
+
+
+def test_missing_reference_language(tmp_path: Path) -> None:
+    folder = _parallel(tmp_path, {"deu": ["a"], "fra": ["b"]})
+    config = CompareConfig(parallel=str(folder))
+    with pytest.raises(InputError, match="--reference"):
+        run_compare(config, CorpusConfig(), [ByteTokenizer("b")], plan_corpora([], config.parallel))
+    bad = CompareConfig(parallel=str(folder), reference="xx")
+    with pytest.raises(InputError, match="'xx' is not in --parallel"):
+        run_compare(bad, CorpusConfig(), [ByteTokenizer("b")], plan_corpora([], bad.parallel))
+
+
+def test_keep_going_reports_the_bad_corpus(tmp_path: Path) -> None:
+    good = tmp_path / "good.txt"
+    good.write_text("hello world\n", encoding="utf-8")
+    specs = plan_corpora([str(good), str(tmp_path / "missing.txt")], None)
+    with pytest.raises(InputError):
+        run_compare(CompareConfig(), CorpusConfig(), [ByteTokenizer("b")], specs)
+    result = run_compare(CompareConfig(keep_going=True), CorpusConfig(), [ByteTokenizer("b")], specs)
+    assert [r["corpus"] for r in result.rows] == ["good"]
+    assert len(result.errors) == 1 and "missing" in result.errors[0]
+
+
+def test_digit_probe_single() -> None:
+    assert probe_digit_style(ByteTokenizer("b")) == "single"
+
+
+def test_plot_svg_and_html(tmp_path: Path) -> None:
+    rows = [
+        {"tokenizer": "a", "corpus": "eng", "premium": 1.0, "bytes_per_token": 4.0},
+        {"tokenizer": "a", "corpus": "deu", "premium": 1.3, "bytes_per_token": 3.5},
+        {"tokenizer": "b", "corpus": "code", "bytes_per_token": math.nan},
+    ]
+    svg = chart_svg(rows)
+    assert svg.startswith("<svg") and "deu" in svg and "Token premium" in svg and "Bytes per token" in svg
+    write_plot(rows, tmp_path / "c.html")
+    assert "<svg" in (tmp_path / "c.html").read_text(encoding="utf-8")
+    write_plot(rows, tmp_path / "c.svg")
+    assert (tmp_path / "c.svg").read_text(encoding="utf-8") == svg

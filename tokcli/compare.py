@@ -1,0 +1,439 @@
+"""``tokcli compare``: every tokenizer over every corpus, each corpus read once and encoded once per tokenizer.
+
+Rows are (tokenizer, corpus) pairs carrying the metrics of :mod:`tokcli.metrics`; on parallel corpora
+each row also has the token premium against the reference language (Petrov et al., NeurIPS 2023:
+tokens(language) / tokens(reference), special tokens never added). The summary has one row per
+tokenizer: totals over all corpora, digit grouping, vocabulary overlap with the other tokenizers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tokcli.corpus import Corpus, CorpusConfig
+from tokcli.errors import InputError, TokcliError
+from tokcli.metrics import (
+    MetricsAccumulator,
+    bootstrap_ratio_ci,
+    digit_style,
+    jaccard,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from tokcli.loading.base import LoadedTokenizer
+
+REFERENCE_LANGUAGES = ("eng_Latn", "en", "eng")
+# Probe numbers for the digit-grouping column: lengths not multiples of 3 tell ltr3 from rtl3.
+DIGIT_PROBES = ("1234567", "12345", "3.14159", "98765432", "2024", "1000000", "31415926535")
+_OFFSET_CHECK_DOCS = 64  # documents per tokenizer whose token bytes are checked against the text
+
+
+@dataclass(frozen=True)
+class CompareConfig:
+    """Options of ``tokcli compare`` (YAML section ``compare``)."""
+
+    tokenizers: tuple[str, ...] = field(default=(), metadata={"help": "tokenizer SPEC or NAME=SPEC (repeatable)"})
+    pattern: str | None = field(
+        default=None, metadata={"help": "pre-tokenization preset or regex for ranks files without a known hash"}
+    )
+    parallel: str | None = field(
+        default=None, metadata={"help": "folder of a parallel corpus: one file per language", "path": True}
+    )
+    reference: str | None = field(
+        default=None, metadata={"help": "reference language of --parallel (default: English if present)"}
+    )
+    renyi_alpha: float = field(default=2.5, metadata={"help": "order of the Rényi entropy"})
+    bootstrap: int = field(default=0, metadata={"help": "bootstrap resamples for 95% confidence intervals (0: off)"})
+    seed: int = field(default=0, metadata={"help": "seed for the bootstrap"})
+    batch_size: int = field(default=512, metadata={"help": "documents encoded per batch"})
+    threads: int | None = field(default=None, metadata={"help": "encoding threads (default: all CPUs)"})
+    keep_going: bool = field(default=False, metadata={"help": "report an unreadable corpus and go on with the others"})
+    plot: str | None = field(default=None, metadata={"help": "write a chart to FILE.svg, FILE.html or FILE.png"})
+
+    def __post_init__(self) -> None:
+        if self.bootstrap < 0:
+            raise ValueError("bootstrap must be >= 0")
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+
+
+@dataclass(frozen=True)
+class CorpusSpec:
+    """One corpus to measure: a display name and the files it is read from."""
+
+    name: str
+    paths: tuple[str, ...]
+    parallel: bool = False
+
+
+@dataclass
+class CompareResult:
+    meta: dict[str, Any]
+    rows: list[dict[str, Any]]
+    summary: list[dict[str, Any]]
+    errors: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Which corpora
+
+
+def plan_corpora(inputs: Sequence[str], parallel: str | None) -> list[CorpusSpec]:
+    """Each input file is one corpus named by its stem (``NAME=PATH`` overrides); a folder is one
+    corpus per file; ``parallel`` is a folder with one file per language."""
+    specs: list[CorpusSpec] = []
+    for item in inputs:
+        name, sep, path = item.partition("=")
+        if not sep or "/" in name or not name:
+            name, path = "", item
+        p = Path(path)
+        if p.is_dir():
+            files = _corpus_files(p)
+            if not files:
+                raise InputError(f"{p}: folder holds no corpus files")
+            specs += [CorpusSpec(_stem(f), (str(f),)) for f in files]
+        else:
+            specs.append(CorpusSpec(name or _stem(p), (path,)))
+    if parallel is not None:
+        folder = Path(parallel)
+        if not folder.is_dir():
+            raise InputError(f"--parallel {folder}: not a folder", hint="give the folder holding one file per language")
+        files = _corpus_files(folder)
+        if len(files) < 1:
+            raise InputError(f"--parallel {folder}: no files found")
+        specs += [CorpusSpec(_stem(f), (str(f),), parallel=True) for f in files]
+    names = [s.name for s in specs]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputError(
+            f"two corpora are named {duplicates[0]!r}", hint="name them apart with NAME=PATH on the command line"
+        )
+    if not specs:
+        raise InputError("no corpus given", hint="pass corpus files, folders, or --parallel DIR")
+    return specs
+
+
+def _corpus_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for suffix in (".gz", ".zst", ".zstd"):
+        name = name.removesuffix(suffix)
+    return name.split(".")[0] if name.endswith((".txt", ".jsonl", ".json", ".parquet", ".csv", ".tsv")) else name
+
+
+# ---------------------------------------------------------------------------------------------------
+# Offsets: in-context character spans of tokens, from the tokens' own bytes
+
+
+def char_offsets_from_bytes(text: str, lengths: npt.NDArray[np.int64], shift: int = 0) -> npt.NDArray[np.int64]:
+    """(start, end) character offsets of consecutive tokens whose byte lengths are ``lengths``.
+
+    ``shift`` is subtracted from byte positions (1 for sentencepiece's dummy-prefix space). A token
+    that starts inside a multi-byte character is counted as overlapping that character.
+    """
+    import numpy as np
+
+    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    is_start = (data & 0xC0) != 0x80
+    prefix = np.concatenate(([0], np.cumsum(is_start, dtype=np.int64)))
+    ends = np.clip(np.cumsum(lengths) - shift, 0, data.size)
+    starts = np.clip(ends - lengths, 0, data.size)
+    start_chars = np.where(starts < data.size, prefix[np.minimum(starts + 1, data.size)] - 1, prefix[-1])
+    return np.stack([start_chars, prefix[ends]], axis=1)
+
+
+class _OffsetAligner:
+    """Decides once per tokenizer whether its token bytes spell the text (lossless tokenizers) and
+    then turns ids into character offsets. Tokenizers that normalise text give no offsets, and
+    their fertility is reported as missing rather than guessed."""
+
+    def __init__(self, tokenizer: LoadedTokenizer) -> None:
+        import numpy as np
+
+        table = tokenizer.token_bytes_table
+        self._table = table
+        self._lengths = np.fromiter((len(b) for b in table), dtype=np.int64, count=len(table))
+        self._checked = 0
+        self.shift: int | None = None  # None: not decided; -1: offsets unavailable
+        self.note = ""
+
+    def offsets(self, text: str, ids: Sequence[int]) -> npt.NDArray[np.int64] | None:
+        import numpy as np
+
+        if self.shift == -1:
+            return None
+        id_array = np.asarray(ids, dtype=np.int64)
+        if id_array.size and id_array.max() >= self._lengths.size:
+            self._give_up("ids beyond the token table")
+            return None
+        lengths = self._lengths[id_array]
+        n_bytes = len(text.encode("utf-8", "surrogatepass"))
+        total = int(lengths.sum())
+        shift = total - n_bytes
+        if shift not in (0, 1) or (self.shift is not None and shift != self.shift and n_bytes):
+            self._give_up("token bytes do not spell the text (the tokenizer normalises it)")
+            return None
+        if self._checked < _OFFSET_CHECK_DOCS:
+            self._checked += 1
+            joined = b"".join(self._table[i] for i in ids)
+            expected = text.encode("utf-8", "surrogatepass")
+            if joined[shift:] != expected or (shift == 1 and joined[:1] != b" "):
+                self._give_up("token bytes do not spell the text (the tokenizer normalises it)")
+                return None
+        if n_bytes:
+            self.shift = shift
+        return char_offsets_from_bytes(text, lengths, shift)
+
+    def _give_up(self, why: str) -> None:
+        self.shift = -1
+        self.note = f"fertility unavailable: {why}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# The run
+
+
+ProgressCallback = Callable[[str, int], None]
+
+
+@dataclass
+class _Cell:
+    accumulator: MetricsAccumulator
+    encode_seconds: float = 0.0
+
+
+def run_compare(
+    config: CompareConfig,
+    corpus_config: CorpusConfig,
+    tokenizers: Sequence[LoadedTokenizer],
+    corpora: Sequence[CorpusSpec],
+    *,
+    progress: ProgressCallback | None = None,
+) -> CompareResult:
+    """Measure every tokenizer on every corpus. Each corpus is read once; each batch is encoded once
+    per tokenizer and every metric is computed from that one encoding."""
+    from tokcli.loading.base import default_threads
+
+    if not tokenizers:
+        raise InputError("no tokenizer given", hint="pass one or more -t SPEC")
+    threads = config.threads or default_threads()
+    aligners = {t.name: _OffsetAligner(t) for t in tokenizers}
+    cells: dict[tuple[str, str], _Cell] = {}
+    errors: list[str] = []
+    corpus_sizes: dict[str, int] = {}
+    for spec in corpora:
+        # Parallel files must stay line-aligned, so their empty lines are documents too.
+        reader_config = dataclasses.replace(corpus_config, inputs=spec.paths, mix=(), keep_empty=spec.parallel)
+        local = {
+            t.name: _Cell(
+                MetricsAccumulator(
+                    t.vocab_size,
+                    byte_fallback_ids=t.byte_fallback_ids.keys(),
+                    unk_id=t.unk_id,
+                    renyi_alpha=config.renyi_alpha,
+                )
+            )
+            for t in tokenizers
+        }
+        try:
+            corpus = Corpus(reader_config)
+            for texts in corpus.text_batches(config.batch_size):
+                for tok in tokenizers:
+                    started = time.perf_counter()
+                    encoded = tok.encode_batch(texts, add_special_tokens=False, threads=threads)
+                    cell = local[tok.name]
+                    cell.encode_seconds += time.perf_counter() - started
+                    aligner = aligners[tok.name]
+                    for text, ids in zip(texts, encoded, strict=True):
+                        cell.accumulator.add(text, ids, aligner.offsets(text, ids))
+                if progress is not None:
+                    progress(spec.name, corpus.stats.bytes)
+            corpus_sizes[spec.name] = corpus.stats.bytes
+            if corpus.stats.docs == 0:
+                raise InputError(f"corpus {spec.name} ({', '.join(spec.paths)}) is empty")
+        except TokcliError as exc:
+            if not config.keep_going:
+                raise
+            errors.append(f"{spec.name}: {exc}")
+            continue
+        for tok_name, cell in local.items():
+            cells[(tok_name, spec.name)] = cell
+
+    measured = [s for s in corpora if (tokenizers[0].name, s.name) in cells]
+    rows = _rows(config, tokenizers, measured, cells, aligners)
+    summary = _summary(config, tokenizers, measured, cells, aligners)
+    meta = {
+        "add_special_tokens": False,
+        "renyi_alpha": config.renyi_alpha,
+        "bootstrap": config.bootstrap,
+        "threads": threads,
+        "tokenizers": [
+            {
+                "name": t.name,
+                "path": str(t.info.path),
+                "sha256": t.info.sha256,
+                "kind": t.info.kind,
+                "engine": t.info.engine,
+                "vocab_size": t.vocab_size,
+            }
+            for t in tokenizers
+        ],
+        "corpora": [
+            {"name": s.name, "paths": list(s.paths), "bytes": corpus_sizes.get(s.name), "parallel": s.parallel}
+            for s in corpora
+        ],
+        "reference": _reference_name(config, measured),
+        "mb_per_s": "machine-dependent: encode time only, measured in this run",
+        "errors": errors,
+    }
+    return CompareResult(meta=meta, rows=rows, summary=summary, errors=errors)
+
+
+def _reference_name(config: CompareConfig, corpora: Sequence[CorpusSpec]) -> str | None:
+    parallel = [s.name for s in corpora if s.parallel]
+    if not parallel:
+        return None
+    if config.reference is not None:
+        if config.reference not in parallel:
+            raise InputError(
+                f"reference language {config.reference!r} is not in --parallel",
+                hint="choose one of: " + ", ".join(parallel[:10]) + ("..." if len(parallel) > 10 else ""),
+            )
+        return config.reference
+    for name in REFERENCE_LANGUAGES:
+        if name in parallel:
+            return name
+    raise InputError("no English file in --parallel to use as the reference", hint="name one with --reference LANG")
+
+
+def _rows(
+    config: CompareConfig,
+    tokenizers: Sequence[LoadedTokenizer],
+    corpora: Sequence[CorpusSpec],
+    cells: dict[tuple[str, str], _Cell],
+    aligners: dict[str, _OffsetAligner],
+) -> list[dict[str, Any]]:
+    reference = _reference_name(config, corpora)
+    parallel = [s for s in corpora if s.parallel]
+    if parallel and reference is not None:
+        ref_docs = len(cells[(tokenizers[0].name, reference)].accumulator.per_document()["tokens"])
+        for spec in parallel:
+            n = len(cells[(tokenizers[0].name, spec.name)].accumulator.per_document()["tokens"])
+            if n != ref_docs:
+                raise InputError(
+                    f"parallel files differ in length: {spec.paths[0]} has {n} lines, "
+                    f"the reference {reference} has {ref_docs}",
+                    hint="every file of a parallel corpus needs the same number of lines",
+                )
+    rows: list[dict[str, Any]] = []
+    for tok in tokenizers:
+        for spec in corpora:
+            cell = cells[(tok.name, spec.name)]
+            metrics = cell.accumulator.result()
+            row: dict[str, Any] = {"tokenizer": tok.name, "corpus": spec.name}
+            row.update(dataclasses.asdict(metrics))
+            row["mb_per_s"] = _mb_per_s(metrics.bytes, cell.encode_seconds)
+            if spec.parallel and reference is not None:
+                ref = cells[(tok.name, reference)].accumulator
+                row["premium"] = metrics.tokens / ref.result().tokens if ref.result().tokens else math.nan
+            if config.bootstrap:
+                row.update(_intervals(config, cell.accumulator, cells, tok.name, spec, reference))
+            if aligners[tok.name].note:
+                row["note"] = aligners[tok.name].note
+            rows.append(row)
+    return rows
+
+
+def _mb_per_s(n_bytes: int, seconds: float) -> float:
+    return n_bytes / 1e6 / seconds if seconds > 0 else math.nan
+
+
+def _intervals(
+    config: CompareConfig,
+    acc: MetricsAccumulator,
+    cells: dict[tuple[str, str], _Cell],
+    tok_name: str,
+    spec: CorpusSpec,
+    reference: str | None,
+) -> dict[str, Any]:
+    docs = acc.per_document()
+    n = config.bootstrap
+    out: dict[str, Any] = {
+        "bytes_per_token_ci": list(bootstrap_ratio_ci(docs["bytes"], docs["tokens"], resamples=n, seed=config.seed)),
+        "fertility_ci": list(bootstrap_ratio_ci(docs["unit_tokens"], docs["units"], resamples=n, seed=config.seed)),
+    }
+    if spec.parallel and reference is not None:
+        ref_tokens = cells[(tok_name, reference)].accumulator.per_document()["tokens"]
+        out["premium_ci"] = list(bootstrap_ratio_ci(docs["tokens"], ref_tokens, resamples=n, seed=config.seed))
+    return out
+
+
+def _summary(
+    config: CompareConfig,
+    tokenizers: Sequence[LoadedTokenizer],
+    corpora: Sequence[CorpusSpec],
+    cells: dict[tuple[str, str], _Cell],
+    aligners: dict[str, _OffsetAligner],
+) -> list[dict[str, Any]]:
+    vocabularies = {t.name: {b for b in t.token_bytes_table if b} for t in tokenizers}
+    summary = []
+    for tok in tokenizers:
+        results = [cells[(tok.name, s.name)].accumulator.result() for s in corpora]
+        n_bytes = sum(r.bytes for r in results)
+        tokens = sum(r.tokens for r in results)
+        seconds = sum(cells[(tok.name, s.name)].encode_seconds for s in corpora)
+        row: dict[str, Any] = {
+            "tokenizer": tok.name,
+            "vocab_size": tok.vocab_size,
+            "corpora": len(results),
+            "bytes": n_bytes,
+            "tokens": tokens,
+            "bytes_per_token": n_bytes / tokens if tokens else math.nan,
+            "digit_style": probe_digit_style(tok),
+            "mb_per_s": _mb_per_s(n_bytes, seconds),
+            "overlap": {
+                other.name: round(jaccard(vocabularies[tok.name], vocabularies[other.name]), 6)
+                for other in tokenizers
+                if other.name != tok.name
+            },
+        }
+        premiums = [cells[(tok.name, s.name)].accumulator.result().tokens for s in corpora if s.parallel]
+        if premiums:
+            ref = _reference_name(config, corpora)
+            ref_tokens = cells[(tok.name, ref)].accumulator.result().tokens if ref else 0
+            if ref_tokens:
+                ratios = [p / ref_tokens for p in premiums]
+                row["premium_mean"] = sum(ratios) / len(ratios)
+                row["premium_max"] = max(ratios)
+        summary.append(row)
+    return summary
+
+
+def probe_digit_style(tokenizer: LoadedTokenizer) -> str:
+    """Encode probe numbers and classify how their digit runs are split (see metrics.classify_digit_split)."""
+    import re
+
+    aligner = _OffsetAligner(tokenizer)
+    runs: list[list[int]] = []
+    for text in DIGIT_PROBES:
+        ids = tokenizer.encode(text)
+        offsets = aligner.offsets(text, ids)
+        if offsets is None:
+            return "unknown"
+        for match in re.finditer(r"\d+", text):
+            lo, hi = match.span()
+            digits = [min(e, hi) - max(s, lo) for s, e in offsets.tolist() if s < hi and e > lo]
+            runs.append([d for d in digits if d > 0])
+    return digit_style(runs)
