@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -9,9 +10,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tokcli.compare import (
     CompareConfig,
+    _OffsetAligner,
     char_offsets_from_bytes,
     plan_corpora,
     probe_digit_style,
@@ -20,6 +24,7 @@ from tokcli.compare import (
 from tokcli.corpus import CorpusConfig
 from tokcli.errors import InputError
 from tokcli.loading.base import LoadedTokenizer, TokenizerInfo
+from tokcli.metrics import MetricsAccumulator
 from tokcli.plot import chart_svg, write_plot
 
 DIGIT_GROUPS = [str(n).zfill(width) for width in (2, 3) for n in range(10**width)]
@@ -171,3 +176,25 @@ def test_plot_svg_and_html(tmp_path: Path) -> None:
     assert "<svg" in (tmp_path / "c.html").read_text(encoding="utf-8")
     write_plot(rows, tmp_path / "c.svg")
     assert (tmp_path / "c.svg").read_text(encoding="utf-8") == svg
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet="ab é€日本 \n\t1", max_size=12), min_size=1, max_size=6), st.booleans())
+def test_batched_metrics_equal_one_document_at_a_time(texts: list[str], dummy_prefix: bool) -> None:
+    """The vectorised batch path gives exactly the per-document results (byte tokens, optional ▁ prefix)."""
+    tok = ByteTokenizer("b")
+    prefix = [32] if dummy_prefix else []
+    arrays = [np.asarray(prefix + list(t.encode()), dtype=np.int64) if t else np.zeros(0, np.int64) for t in texts]
+    batch_acc = MetricsAccumulator(tok.vocab_size)
+    batch_acc.add_batch(texts, arrays, _OffsetAligner(tok).batch_offsets(texts, arrays))
+    one_acc = MetricsAccumulator(tok.vocab_size)
+    aligner = _OffsetAligner(tok)
+    for text, ids in zip(texts, arrays, strict=True):
+        one_acc.add(text, ids, aligner.offsets(text, ids))
+    a, b = batch_acc.result(), one_acc.result()
+    assert a == b or all(
+        x == y or (isinstance(x, float) and math.isnan(x) and math.isnan(y))
+        for x, y in zip(dataclasses.astuple(a), dataclasses.astuple(b), strict=True)
+    )
+    for key in ("bytes", "tokens", "units", "unit_tokens"):
+        assert batch_acc.per_document()[key].tolist() == one_acc.per_document()[key].tolist()

@@ -12,6 +12,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,18 +147,15 @@ def char_offsets_from_bytes(text: str, lengths: npt.NDArray[np.int64], shift: in
     import numpy as np
 
     data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    is_start = (data & 0xC0) != 0x80
-    prefix = np.concatenate(([0], np.cumsum(is_start, dtype=np.int64)))
     ends = np.clip(np.cumsum(lengths) - shift, 0, data.size)
     starts = np.clip(ends - lengths, 0, data.size)
-    start_chars = np.where(starts < data.size, prefix[np.minimum(starts + 1, data.size)] - 1, prefix[-1])
-    return np.stack([start_chars, prefix[ends]], axis=1)
+    return _bytes_to_chars(data, starts, ends)
 
 
 class _OffsetAligner:
     """Decides once per tokenizer whether its token bytes spell the text (lossless tokenizers) and
-    then turns ids into character offsets. Tokenizers that normalise text give no offsets, and
-    their fertility is reported as missing rather than guessed."""
+    then turns a batch's ids into character offsets. Tokenizers that normalise text give no offsets,
+    and their fertility is reported as missing rather than guessed."""
 
     def __init__(self, tokenizer: LoadedTokenizer) -> None:
         import numpy as np
@@ -166,39 +164,71 @@ class _OffsetAligner:
         self._table = table
         self._lengths = np.fromiter((len(b) for b in table), dtype=np.int64, count=len(table))
         self._checked = 0
-        self.shift: int | None = None  # None: not decided; -1: offsets unavailable
+        self.shift: int | None = None  # bytes before the text (1: sentencepiece's dummy prefix space)
         self.note = ""
 
-    def offsets(self, text: str, ids: Sequence[int]) -> npt.NDArray[np.int64] | None:
+    def batch_offsets(self, texts: Sequence[str], ids: Sequence[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64] | None:
+        """(start, end) character offsets of every token of the batch within ``"\\n".join(texts)``."""
         import numpy as np
 
-        if self.shift == -1:
+        if self.note:
             return None
-        id_array = np.asarray(ids, dtype=np.int64)
-        if id_array.size and id_array.max() >= self._lengths.size:
+        all_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        if all_ids.size and all_ids.max() >= self._lengths.size:
             self._give_up("ids beyond the token table")
             return None
-        lengths = self._lengths[id_array]
-        n_bytes = len(text.encode("utf-8", "surrogatepass"))
-        total = int(lengths.sum())
-        shift = total - n_bytes
-        if shift not in (0, 1) or (self.shift is not None and shift != self.shift and n_bytes):
+        n_docs = len(texts)
+        doc_bytes = np.fromiter((len(t.encode("utf-8", "surrogatepass")) for t in texts), dtype=np.int64, count=n_docs)
+        counts = np.fromiter((a.size for a in ids), dtype=np.int64, count=n_docs)
+        token_doc = np.repeat(np.arange(n_docs), counts)
+        lengths = self._lengths[all_ids]
+        spelled = np.bincount(token_doc, weights=lengths, minlength=n_docs).astype(np.int64)
+        shifts = spelled - doc_bytes
+        non_empty = doc_bytes > 0
+        seen = set(np.unique(shifts[non_empty]).tolist()) | ({self.shift} if self.shift is not None else set())
+        if len(seen) > 1 or not seen <= {0, 1}:
             self._give_up("token bytes do not spell the text (the tokenizer normalises it)")
             return None
-        if self._checked < _OFFSET_CHECK_DOCS:
+        if seen:
+            self.shift = seen.pop()
+        shift = self.shift or 0
+        for i in range(min(n_docs, _OFFSET_CHECK_DOCS - self._checked)):  # spot-check the bytes themselves
             self._checked += 1
-            joined = b"".join(self._table[i] for i in ids)
-            expected = text.encode("utf-8", "surrogatepass")
-            if joined[shift:] != expected or (shift == 1 and joined[:1] != b" "):
+            joined = b"".join(self._table[t] for t in ids[i].tolist())
+            if non_empty[i] and (
+                joined[shift:] != texts[i].encode("utf-8", "surrogatepass") or joined[:shift] != b" " * shift
+            ):
                 self._give_up("token bytes do not spell the text (the tokenizer normalises it)")
                 return None
-        if n_bytes:
-            self.shift = shift
-        return char_offsets_from_bytes(text, lengths, shift)
+        # token end positions within each document, then within the joined batch (one separator byte each)
+        ends = np.cumsum(lengths)
+        first_token = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        before_doc = np.concatenate(([0], ends))[first_token]
+        local_ends = np.clip(ends - before_doc[token_doc] - shift, 0, doc_bytes[token_doc])
+        local_starts = np.minimum(np.maximum(ends - lengths - before_doc[token_doc] - shift, 0), doc_bytes[token_doc])
+        doc_base = np.concatenate(([0], np.cumsum(doc_bytes + 1)[:-1]))
+        data = np.frombuffer("\n".join(texts).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+        return _bytes_to_chars(data, local_starts + doc_base[token_doc], local_ends + doc_base[token_doc])
+
+    def offsets(self, text: str, ids: Sequence[int] | npt.NDArray[np.int64]) -> npt.NDArray[np.int64] | None:
+        import numpy as np
+
+        return self.batch_offsets([text], [np.asarray(ids, dtype=np.int64)])
 
     def _give_up(self, why: str) -> None:
-        self.shift = -1
         self.note = f"fertility unavailable: {why}"
+
+
+def _bytes_to_chars(
+    data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Byte spans to character spans; a span starting inside a multi-byte character overlaps it."""
+    import numpy as np
+
+    is_start = (data & 0xC0) != 0x80
+    prefix = np.concatenate(([0], np.cumsum(is_start, dtype=np.int64)))
+    start_chars = np.where(starts < data.size, prefix[np.minimum(starts + 1, data.size)] - 1, prefix[-1])
+    return np.stack([start_chars, prefix[ends]], axis=1)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -224,12 +254,15 @@ def run_compare(
 ) -> CompareResult:
     """Measure every tokenizer on every corpus. Each corpus is read once; each batch is encoded once
     per tokenizer and every metric is computed from that one encoding."""
+    import numpy as np
+
     from tokcli.loading.base import default_threads
 
     if not tokenizers:
         raise InputError("no tokenizer given", hint="pass one or more -t SPEC")
     threads = config.threads or default_threads()
     aligners = {t.name: _OffsetAligner(t) for t in tokenizers}
+    fallback_ids = {t.name: tuple(t.byte_fallback_ids) for t in tokenizers}
     cells: dict[tuple[str, str], _Cell] = {}
     errors: list[str] = []
     corpus_sizes: dict[str, int] = {}
@@ -240,7 +273,7 @@ def run_compare(
             t.name: _Cell(
                 MetricsAccumulator(
                     t.vocab_size,
-                    byte_fallback_ids=t.byte_fallback_ids.keys(),
+                    byte_fallback_ids=fallback_ids[t.name],
                     unk_id=t.unk_id,
                     renyi_alpha=config.renyi_alpha,
                 )
@@ -249,17 +282,40 @@ def run_compare(
         }
         try:
             corpus = Corpus(reader_config)
-            for texts in corpus.text_batches(config.batch_size):
+
+            def encode_all(texts: list[str]) -> tuple[list[str], dict[str, tuple[list[list[int]], float]]]:
+                encoded = {}
                 for tok in tokenizers:
                     started = time.perf_counter()
-                    encoded = tok.encode_batch(texts, add_special_tokens=False, threads=threads)
-                    cell = local[tok.name]
-                    cell.encode_seconds += time.perf_counter() - started
-                    aligner = aligners[tok.name]
-                    for text, ids in zip(texts, encoded, strict=True):
-                        cell.accumulator.add(text, ids, aligner.offsets(text, ids))
+                    ids = tok.encode_batch(texts, add_special_tokens=False, threads=threads)
+                    encoded[tok.name] = (ids, time.perf_counter() - started)
+                return texts, encoded
+
+            def measure(
+                job: Future[tuple[list[str], dict[str, tuple[list[list[int]], float]]]],
+                local: dict[str, _Cell] = local,
+                spec: CorpusSpec = spec,
+                corpus: Corpus = corpus,
+            ) -> None:
+                texts, encoded = job.result()
+                for name, (ids, seconds) in encoded.items():
+                    cell = local[name]
+                    cell.encode_seconds += seconds
+                    arrays = [np.asarray(one, dtype=np.int64) for one in ids]
+                    cell.accumulator.add_batch(texts, arrays, aligners[name].batch_offsets(texts, arrays))
                 if progress is not None:
                     progress(spec.name, corpus.stats.bytes)
+
+            # The tokenizer libraries release the GIL: batch k+1 is encoded while batch k is measured.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokcli-compare") as pool:
+                pending = None
+                for batch in corpus.text_batches(config.batch_size):
+                    job = pool.submit(encode_all, batch)
+                    if pending is not None:
+                        measure(pending)
+                    pending = job
+                if pending is not None:
+                    measure(pending)
             corpus_sizes[spec.name] = corpus.stats.bytes
             if corpus.stats.docs == 0:
                 raise InputError(f"corpus {spec.name} ({', '.join(spec.paths)}) is empty")

@@ -17,6 +17,7 @@ Definitions (docs/compare.md has the long form and the sources):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -66,33 +67,37 @@ def _codepoints(text: str) -> npt.NDArray[np.uint32]:
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
-def _space_mask(cps: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
+@functools.cache
+def _class_table() -> npt.NDArray[np.uint8]:
+    """Per code point up to the last range we care about: bit 1 = white space, bit 2 = no-space script."""
     import numpy as np
 
-    return np.isin(cps, np.asarray(_SPACES, dtype=np.uint32))
-
-
-def _no_space_script_mask(cps: npt.NDArray[np.uint32]) -> npt.NDArray[np.bool_]:
-    import numpy as np
-
-    mask = np.zeros(cps.shape, dtype=bool)
+    size = max(max(_SPACES), max(hi for _, hi in _NO_SPACE_RANGES)) + 2
+    table = np.zeros(size, dtype=np.uint8)  # the last entry stands for every larger code point: 0
+    table[list(_SPACES)] |= 1
     for lo, hi in _NO_SPACE_RANGES:
-        mask |= (cps >= lo) & (cps <= hi)
-    return mask
+        table[lo : hi + 1] |= 2
+    return table
+
+
+def _classes(cps: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint8]:
+    import numpy as np
+
+    table = _class_table()
+    return table[np.minimum(cps, table.size - 1)]
+
+
+def _runs(solid: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    import numpy as np
+
+    padded = np.concatenate(([False], solid, [False])).astype(np.int8)
+    edges = np.diff(padded)
+    return np.flatnonzero(edges == 1).astype(np.int64), np.flatnonzero(edges == -1).astype(np.int64)
 
 
 def word_spans(text: str) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Character spans [start, end) of the maximal runs of non-whitespace characters."""
-    import numpy as np
-
-    cps = _codepoints(text)
-    if cps.size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    solid = ~_space_mask(cps)
-    padded = np.concatenate(([False], solid, [False])).astype(np.int8)
-    edges = np.diff(padded)
-    return np.flatnonzero(edges == 1).astype(np.int64), np.flatnonzero(edges == -1).astype(np.int64)
+    return _runs((_classes(_codepoints(text)) & 1) == 0)
 
 
 def tokens_per_unit(
@@ -194,6 +199,21 @@ class MetricsAccumulator:
         self._no_space_chars = 0
         self._letters = 0
         self._offsets_missing = False
+        self._pending_ids: list[npt.NDArray[np.int64]] = []
+        self._pending_count = 0
+
+    def _flush_ids(self) -> None:
+        """Add the buffered ids to the per-id counts (one bincount per ~1M tokens, not per document)."""
+        import numpy as np
+
+        if not self._pending_ids:
+            return
+        ids = np.concatenate(self._pending_ids)
+        self._pending_ids, self._pending_count = [], 0
+        top = int(ids.max()) + 1
+        if top > self._id_counts.size:  # added tokens beyond the base vocabulary
+            self._id_counts = np.concatenate([self._id_counts, np.zeros(top - self._id_counts.size, dtype=np.int64)])
+        self._id_counts += np.bincount(ids, minlength=self._id_counts.size)
 
     def add(
         self,
@@ -207,44 +227,69 @@ class MetricsAccumulator:
         """
         import numpy as np
 
-        id_array = np.asarray(ids, dtype=np.int64)
-        n_tokens = int(id_array.size)
-        if n_tokens:
-            if id_array.min() < 0:
-                raise ValueError("token ids must be non-negative")
-            if id_array.max() >= self._id_counts.size:  # added tokens beyond the base vocabulary
-                grown = int(id_array.max()) + 1
-                self._id_counts = np.concatenate(
-                    [self._id_counts, np.zeros(grown - self._id_counts.size, dtype=np.int64)]
-                )
-            self._id_counts += np.bincount(id_array, minlength=self._id_counts.size)
-        n_bytes = len(text.encode("utf-8", "surrogatepass"))
-        self._chars += len(text)
-        record = self._docs
-        record.bytes.append(n_bytes)
-        record.tokens.append(n_tokens)
+        self.add_batch([text], [np.asarray(ids, dtype=np.int64)], None if offsets is None else np.asarray(offsets))
 
-        cps = _codepoints(text)
-        spaces = _space_mask(cps)
-        no_space = _no_space_script_mask(cps)
-        self._no_space_chars += int(no_space.sum())
-        self._letters += int((~spaces).sum())
+    def add_batch(
+        self,
+        texts: Sequence[str],
+        ids: Sequence[npt.NDArray[np.int64]],
+        offsets: npt.NDArray[np.int64] | None,
+    ) -> None:
+        """Add a batch of documents at once (vectorised over the batch, not per document).
+
+        ``offsets`` holds the (start, end) character offsets of every token of the batch, in order,
+        within ``"\\n".join(texts)``; None when the tokenizer cannot give offsets (no fertility).
+        """
+        import numpy as np
+
+        n_docs = len(texts)
+        if n_docs == 0:
+            return
+        token_counts = np.fromiter((a.size for a in ids), dtype=np.int64, count=n_docs)
+        if token_counts.sum():
+            all_ids = np.concatenate(ids)
+            if all_ids.min() < 0:
+                raise ValueError("token ids must be non-negative")
+            self._pending_ids.append(all_ids)
+            self._pending_count += int(all_ids.size)
+            if self._pending_count >= 1 << 20:
+                self._flush_ids()
+        record = self._docs
+        record.tokens.extend(token_counts.tolist())
+        record.bytes.extend(len(t.encode("utf-8", "surrogatepass")) for t in texts)
+        joined = "\n".join(texts)  # the separator is white space, so no word crosses documents
+        self._chars += len(joined) - (n_docs - 1)
+        doc_starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]], dtype=np.int64)
+        doc_ends = doc_starts + np.fromiter((len(t) for t in texts), dtype=np.int64, count=n_docs)
+
+        classes = _classes(_codepoints(joined))
+        solid = (classes & 1) == 0
+        solid_before = np.concatenate(([0], np.cumsum(solid, dtype=np.int64)))
+        solid_per_doc = solid_before[doc_ends] - solid_before[doc_starts]
+        self._no_space_chars += int(np.count_nonzero(classes & 2))
+        self._letters += int(solid_per_doc.sum())
         if offsets is None:
             self._offsets_missing = True
             offsets = np.zeros((0, 2), dtype=np.int64)
         off = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)
-        keep = off[:, 1] > off[:, 0]
-        t_starts, t_ends = off[keep, 0], off[keep, 1]
-        w_starts, w_ends = word_spans(text)
+        off = off[off[:, 1] > off[:, 0]]  # added/special tokens with empty spans cover no text
+        t_starts, t_ends = off[:, 0], off[:, 1]
+
+        w_starts, w_ends = _runs(solid)
         per_word = tokens_per_unit(w_starts, w_ends, t_starts, t_ends)
-        record.words.append(int(per_word.size))
-        record.word_tokens.append(int(per_word.sum()))
-        self._split_words += int((per_word >= 2).sum())
-        char_positions = np.flatnonzero(~spaces).astype(np.int64)
-        per_char = tokens_per_unit(char_positions, char_positions + 1, t_starts, t_ends)
-        record.chars_units.append(int(per_char.size))
-        record.char_tokens.append(int(per_char.sum()))
-        self._split_chars += int((per_char >= 2).sum())
+        word_doc = np.searchsorted(doc_starts, w_starts, side="right") - 1
+        record.words.extend(np.bincount(word_doc, minlength=n_docs).tolist())
+        record.word_tokens.extend(np.bincount(word_doc, weights=per_word, minlength=n_docs).astype(np.int64).tolist())
+        self._split_words += int(np.count_nonzero(per_word >= 2))
+        # Characters as units: with contiguous offsets a character is covered by 1 + (number of tokens
+        # that start inside it) tokens; a token starts inside a character when it overlaps the token
+        # before it (byte-level BPE splitting a multi-byte character).
+        inside = t_starts[1:] < t_ends[:-1]
+        inside_starts = t_starts[1:][inside]
+        inside_doc = np.searchsorted(doc_starts, inside_starts, side="right") - 1
+        record.chars_units.extend(solid_per_doc.tolist())
+        record.char_tokens.extend((solid_per_doc + np.bincount(inside_doc, minlength=n_docs)).tolist())
+        self._split_chars += int(np.unique(inside_starts).size)
 
     @property
     def word_unit(self) -> str:
@@ -268,6 +313,7 @@ class MetricsAccumulator:
     def result(self) -> CorpusMetrics:
         import numpy as np
 
+        self._flush_ids()
         docs = self.per_document()
         tokens = int(docs["tokens"].sum())
         n_bytes = int(docs["bytes"].sum())

@@ -1,0 +1,82 @@
+"""Benchmark: ``tokcli compare`` wall time against ``tokcli encode --format count`` on the same inputs.
+
+compare encodes each corpus once per tokenizer and derives every metric from that one encoding, so its
+cost should be close to a plain count. Both run as fresh subprocesses, alternating, best of --repeat.
+
+Usage:  python scripts/bench_compare.py [--mb 20] [--repeat 3] [--tokenizer PATH]
+Reads ../shared/corpora/lang/*.jsonl (falls back to tests/data) and, by default, the Llama 2
+tokenizer.json of ../shared/reference (falls back to the test fixture).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+def build_inputs(folder: Path, megabytes: float) -> list[Path]:
+    """One JSONL corpus per language, together about ``megabytes`` MB."""
+    sources = sorted((SHARED / "corpora" / "lang").glob("*.jsonl"))
+    if not sources:
+        print("note: ../shared/corpora not found; using tests/data", file=sys.stderr)
+        sources = sorted((ROOT / "tests" / "data" / "parallel" / "udhr").glob("*.jsonl"))
+    budget = int(megabytes * 1e6 / len(sources))
+    outputs = []
+    for src in sources:
+        dst = folder / src.name
+        written = 0
+        with open(src, "rb") as fin, open(dst, "wb") as fout:
+            while written < budget:
+                for line in fin:
+                    fout.write(line)
+                    written += len(line)
+                    if written >= budget:
+                        break
+                else:
+                    fin.seek(0)
+        outputs.append(dst)
+    return outputs
+
+
+def timed(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=20.0)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tokenizer", type=Path, default=None)
+    args = parser.parse_args()
+    tokenizer = args.tokenizer or SHARED / "reference" / "tokenizers" / "llama-2" / "tokenizer.json"
+    if not tokenizer.is_file():
+        tokenizer = ROOT / "tests" / "data" / "tokenizers" / "bpe-bytelevel.json"
+    tokcli = [sys.executable, "-m", "tokcli"]
+    with tempfile.TemporaryDirectory() as tmp:
+        inputs = [str(p) for p in build_inputs(Path(tmp), args.mb)]
+        size = sum(Path(p).stat().st_size for p in inputs) / 1e6
+        compare = [*tokcli, "compare", "-t", str(tokenizer), *inputs, "--format", "jsonl"]
+        count = [*tokcli, "encode", "-t", str(tokenizer), *inputs, "--format", "count"]
+        best_compare = best_count = float("inf")
+        for _ in range(args.repeat):
+            best_count = min(best_count, timed(count))
+            best_compare = min(best_compare, timed(compare))
+    print(f"tokenizer: {tokenizer}")
+    print(f"input: {len(inputs)} corpora, {size:.1f} MB of JSONL")
+    print(f"encode --format count: {best_count:.2f} s (best of {args.repeat})")
+    print(f"compare:               {best_compare:.2f} s (best of {args.repeat})")
+    print(f"ratio compare / count: {best_compare / best_count:.2f} (goal <= 1.2)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
