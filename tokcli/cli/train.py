@@ -2,14 +2,46 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 from tokcli.cli.app import app
+from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
-from tokcli.cli.stubs import not_implemented
-from tokcli.corpus import CorpusConfig
+from tokcli.cli.render import dumps_json
+from tokcli.corpus import CorpusConfig, CorpusStats
+from tokcli.train.options import TrainConfig
+
+SECTIONS = {"train": TrainConfig, "corpus": CorpusConfig}
+log = logging.getLogger("tokcli")
 
 
 @app.command("train")
-@config_command({"corpus": CorpusConfig}, positional="corpus.inputs", rename=CORPUS_RENAMES)
+@config_command(SECTIONS, positional="corpus.inputs", rename=CORPUS_RENAMES, short={"train.output": "-o"})
 def train_command(config: ResolvedConfig) -> None:
-    """Train a tokenizer (BPE, Unigram, WordPiece, sentencepiece) on CORPUS and write it atomically."""
-    not_implemented("train")
+    """Train a tokenizer on the INPUT corpus and write it atomically to -o OUT.
+
+    hf-* backends write a tokenizer.json (tokenizers / transformers); spm-* write OUT (.model) and its
+    .vocab. A JSON report (config, SHA-256, sizes, bytes per source, times, peak RSS) goes to stdout
+    and to --report FILE. --mix NAME=WEIGHT:PATH with --max-bytes trains on a declared mixture.
+    """
+    from tokcli.corpus import Corpus
+    from tokcli.files import atomic_write
+    from tokcli.train import train_tokenizer, validate
+
+    settings: TrainConfig = config["train"]
+    validate(settings)
+    with progress_bar("reading corpus", unit="bytes") as update:
+
+        def on_progress(stats: CorpusStats) -> None:
+            update(stats.bytes, description=f"reading: {stats.docs:,} docs")
+
+        report = train_tokenizer(settings, Corpus(config["corpus"], progress=on_progress))
+    if report.stop_reason == "source_exhausted":
+        log.warning("a mixture source ran out before --max-bytes; shares are as reported")
+    text = dumps_json(report.as_dict(), indent=True).decode() + "\n"
+    if settings.report:
+        with atomic_write(settings.report, "w") as handle:
+            handle.write(text)
+    sys.stdout.write(text)
+    log.info("trained %s: %d tokens -> %s", report.backend, report.vocab_size, report.tokenizer)

@@ -1,0 +1,138 @@
+"""HF ``tokenizers`` backends: byte-level BPE (GPT style), Unigram, WordPiece and WordLevel.
+
+The pipeline of a trained tokenizer.json (normalizer, pre-tokenizer, model, decoder) is built here, so
+the file encodes exactly as it was trained. Pre-tokenization for hf-bpe: optional digit rule, then the
+preset regex (``Split(Regex(...), "isolated")``: a plain ``str`` pattern would be matched literally and
+never split), then ``ByteLevel(use_regex=False)`` mapping bytes to the GPT-2 alphabet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tokcli.presets import get_preset
+from tokcli.train.options import TrainConfig
+
+# Digit rules as regexes over runs of digits (\p{N}), applied before the preset's own split.
+DIGIT_PATTERNS = {
+    "single": r"\p{N}",
+    "ltr3": r"\p{N}{1,3}",  # 1234567 -> 123|456|7 (cl100k)
+    "rtl3": r"\p{N}{1,3}(?=(?:\p{N}{3})*(?!\p{N}))",  # 1234567 -> 1|234|567 (Singh & Strouse 2024)
+}
+# "none" preset: words with their leading space, and runs of white space (no punctuation or digit rules).
+NO_PRESET_PATTERN = r" ?[^\s]+|\s+"
+DEFAULT_UNK = {"hf-unigram": "<unk>", "hf-wordpiece": "[UNK]", "hf-wordlevel": "[UNK]"}
+
+
+def _normalizer(names: tuple[str, ...]) -> Any:
+    from tokenizers import normalizers
+
+    table = {"nfc": normalizers.NFC, "nfkc": normalizers.NFKC, "lowercase": normalizers.Lowercase}
+    steps = [table[n]() for n in names if n != "none"]
+    if not steps:
+        return None
+    return steps[0] if len(steps) == 1 else normalizers.Sequence(steps)
+
+
+def _digit_step(digits: str) -> list[Any]:
+    from tokenizers import Regex, pre_tokenizers
+
+    if digits == "none":
+        return []
+    return [pre_tokenizers.Split(Regex(DIGIT_PATTERNS[digits]), behavior="isolated")]
+
+
+def bpe_pre_tokenizer(preset: str | None, digits: str) -> Any:
+    """The hf-bpe pre-tokenizer: digit rule, preset regex, byte-level mapping."""
+    from tokenizers import Regex, pre_tokenizers
+
+    name = preset or "gpt2"
+    pattern = NO_PRESET_PATTERN if name == "none" else get_preset(name, key="train.preset").hf
+    steps = [
+        *_digit_step(digits),
+        pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+    ]
+    return pre_tokenizers.Sequence(steps)
+
+
+def build_tokenizer(config: TrainConfig) -> tuple[Any, Any]:
+    """An untrained ``tokenizers.Tokenizer`` with its pipeline, and the matching trainer."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+
+    specials = list(config.special_tokens)
+    common: dict[str, Any] = {"vocab_size": config.vocab_size, "show_progress": False}
+    trainer: Any
+    if config.backend == "hf-bpe":
+        tokenizer = Tokenizer(models.BPE())
+        tokenizer.pre_tokenizer = bpe_pre_tokenizer(config.preset, config.digits)
+        tokenizer.decoder = decoders.ByteLevel()
+        tokenizer.post_processor = processors.ByteLevel(trim_offsets=False)
+        trainer = trainers.BpeTrainer(
+            **common,
+            min_frequency=config.min_frequency,
+            special_tokens=specials,
+            initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+            **_optional(max_token_length=config.max_token_length, limit_alphabet=config.limit_alphabet),
+        )
+    else:
+        unk = DEFAULT_UNK[config.backend]
+        specials = specials if unk in specials else [unk, *specials]
+        digit_steps = _digit_step(config.digits)
+        if config.backend == "hf-unigram":
+            tokenizer = Tokenizer(models.Unigram())
+            base: Any = pre_tokenizers.Metaspace()
+            tokenizer.decoder = decoders.Metaspace()
+            trainer = trainers.UnigramTrainer(
+                **common,
+                special_tokens=specials,
+                unk_token=unk,
+                **_optional(max_piece_length=config.max_token_length),
+            )
+        elif config.backend == "hf-wordpiece":
+            tokenizer = Tokenizer(models.WordPiece(unk_token=unk))
+            base = pre_tokenizers.BertPreTokenizer()
+            tokenizer.decoder = decoders.WordPiece()
+            trainer = trainers.WordPieceTrainer(
+                **common,
+                min_frequency=config.min_frequency,
+                special_tokens=specials,
+                **_optional(limit_alphabet=config.limit_alphabet),
+            )
+        else:
+            tokenizer = Tokenizer(models.WordLevel(unk_token=unk))
+            base = pre_tokenizers.Whitespace()
+            trainer = trainers.WordLevelTrainer(**common, min_frequency=config.min_frequency, special_tokens=specials)
+        tokenizer.pre_tokenizer = pre_tokenizers.Sequence([*digit_steps, base]) if digit_steps else base
+    normalizer = _normalizer(config.normalizer)
+    if normalizer is not None:
+        tokenizer.normalizer = normalizer
+    return tokenizer, trainer
+
+
+def _optional(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def train_hf(config: TrainConfig, batches: Iterable[list[str]]) -> tuple[str, dict[str, Any]]:
+    """Train from batches of documents; the tokenizer.json text and facts for the report."""
+    import json
+
+    from tokcli.errors import ConfigError, TokcliError
+
+    tokenizer, trainer = build_tokenizer(config)
+    try:
+        tokenizer.train_from_iterator(batches, trainer=trainer)
+    except TokcliError:
+        raise
+    except Exception as exc:  # the Rust trainers raise plain Exceptions, e.g. for a too small vocabulary
+        raise ConfigError(
+            f"tokenizers could not train {config.backend}: {exc}", hint="check --vocab-size and the corpus"
+        ) from None
+    text = tokenizer.to_str(pretty=True)
+    model = json.loads(text)["model"]
+    facts = {"vocab_size": tokenizer.get_vocab_size(with_added_tokens=True)}
+    if "merges" in model:
+        facts["merges"] = len(model["merges"])
+    return text, facts

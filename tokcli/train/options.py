@@ -1,0 +1,119 @@
+"""Options of ``tokcli train`` (YAML section ``train``) and their validation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from tokcli.errors import ConfigError, NotImplementedYetError, UsageError
+
+Backend = Literal[
+    "hf-bpe", "hf-unigram", "hf-wordpiece", "hf-wordlevel", "spm-bpe", "spm-unigram", "spm-char", "spm-word"
+]
+BACKENDS: tuple[str, ...] = (
+    "hf-bpe", "hf-unigram", "hf-wordpiece", "hf-wordlevel", "spm-bpe", "spm-unigram", "spm-char", "spm-word"
+)  # fmt: skip
+Normalizer = Literal["none", "nfc", "nfkc", "lowercase"]
+Preset = Literal["gpt2", "cl100k", "o200k", "llama3", "none"]
+Digits = Literal["none", "single", "ltr3", "rtl3"]
+BYTE_ALPHABET = 256
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train; every field is a flag (``--vocab-size``) and a YAML key (``train.vocab_size``)."""
+
+    output: str | None = field(
+        default=None, metadata={"help": "tokenizer file to write (.json for hf-*, .model for spm-*)", "path": True}
+    )
+    backend: Backend = field(default="hf-bpe", metadata={"help": "tokenizer family and library"})
+    vocab_size: int = field(default=32000, metadata={"help": "vocabulary size, special tokens included"})
+    min_frequency: int = field(default=2, metadata={"help": "hf-*: minimum count of a merge/token"})
+    special_tokens: tuple[str, ...] = field(
+        default=(), metadata={"help": "special tokens to reserve, e.g. '<|endoftext|>' (repeatable)"}
+    )
+    max_token_length: int | None = field(
+        default=None, metadata={"help": "longest token in characters (small values: character-level BPE)"}
+    )
+    limit_alphabet: int | None = field(default=None, metadata={"help": "hf-*: keep at most N initial characters"})
+    character_coverage: float | None = field(
+        default=None, metadata={"help": "spm-*: share of characters covered by the alphabet (default 0.9995)"}
+    )
+    byte_fallback: bool | None = field(
+        default=None, metadata={"help": "spm-*: unknown characters become <0xNN> byte pieces"}
+    )
+    normalizer: tuple[Normalizer, ...] = field(
+        default=(), metadata={"help": "normalizers applied in order: nfc, nfkc, lowercase (or none)"}
+    )
+    preset: Preset | None = field(default=None, metadata={"help": "hf-bpe pre-tokenization regex (default gpt2)"})
+    digits: Digits = field(
+        default="none",
+        metadata={"help": "digits as the preset does, single, ltr3 (123|456|7) or rtl3 (1|234|567)"},
+    )
+    superword_transition: int | None = field(
+        default=None, metadata={"help": "hf-bpe: SuperBPE transition vocabulary size (not implemented yet)"}
+    )
+    threads: int | None = field(default=None, metadata={"help": "training threads (default: all CPUs)"})
+    seed: int = field(default=0, metadata={"help": "seed (sampling and sentencepiece)"})
+    report: str | None = field(default=None, metadata={"help": "also write the JSON report to FILE", "path": True})
+
+    @property
+    def is_spm(self) -> bool:
+        return self.backend.startswith("spm-")
+
+
+def validate(config: TrainConfig) -> None:
+    """Reject impossible or conflicting options before any data is read; nothing is written."""
+    if not config.output:
+        raise UsageError("train needs an output path", hint="give -o/--output FILE (.json for hf-*, .model for spm-*)")
+    if config.vocab_size < 2:
+        raise ConfigError(f"train.vocab_size {config.vocab_size} is too small", hint="use e.g. --vocab-size 32000")
+    if config.min_frequency < 0:
+        raise ConfigError("train.min_frequency must be >= 0")
+    if config.max_token_length is not None and config.max_token_length < 1:
+        raise ConfigError("train.max_token_length must be >= 1")
+    if config.threads is not None and config.threads < 1:
+        raise ConfigError("train.threads must be >= 1")
+    if config.character_coverage is not None and not 0 < config.character_coverage <= 1:
+        raise ConfigError("train.character_coverage must be in (0, 1]", hint="e.g. 0.9995, or 1.0 for CJK")
+    if len(set(config.special_tokens)) != len(config.special_tokens):
+        raise ConfigError("train.special_tokens lists a token twice")
+    if "none" in config.normalizer and len(config.normalizer) > 1:
+        raise ConfigError("train.normalizer 'none' cannot be combined with other normalizers")
+    if config.is_spm:
+        for name in ("preset", "limit_alphabet", "superword_transition"):
+            if getattr(config, name) is not None:
+                raise UsageError(
+                    f"--{name.replace('_', '-')} applies to hf-* backends, not {config.backend}",
+                    hint="drop it or choose an hf-* backend",
+                )
+        if config.digits in ("ltr3", "rtl3"):
+            raise UsageError(
+                f"--digits {config.digits} needs an hf-* backend", hint="sentencepiece can only split digits singly"
+            )
+    else:
+        for name in ("character_coverage", "byte_fallback"):
+            if getattr(config, name) is not None:
+                raise UsageError(
+                    f"--{name.replace('_', '-')} applies to spm-* backends, not {config.backend}",
+                    hint="drop it or choose an spm-* backend",
+                )
+        if config.preset is not None and config.backend != "hf-bpe":
+            raise UsageError(f"--preset applies to hf-bpe, not {config.backend}", hint="drop --preset")
+        if config.backend == "hf-bpe":
+            floor = BYTE_ALPHABET + len(config.special_tokens)
+            if config.vocab_size < floor:
+                raise ConfigError(
+                    f"train.vocab_size {config.vocab_size} is below the byte alphabet plus special tokens ({floor})",
+                    hint=f"use --vocab-size {floor} or more",
+                )
+    if config.superword_transition is not None:
+        if config.backend != "hf-bpe":
+            raise UsageError("--superword-transition needs --backend hf-bpe")
+        if config.superword_transition >= config.vocab_size:
+            raise UsageError(
+                f"--superword-transition {config.superword_transition} must be below --vocab-size {config.vocab_size}"
+            )
+        raise NotImplementedYetError(
+            "superword (SuperBPE) training is not implemented yet", hint="drop --superword-transition"
+        )

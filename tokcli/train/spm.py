@@ -1,0 +1,100 @@
+"""sentencepiece backends: BPE, Unigram, char and word models, trained from an iterator.
+
+sentencepiece writes ``PREFIX.model`` and ``PREFIX.vocab`` itself, so it trains into a temporary folder
+next to the output; both files are then moved into place with ``os.replace`` (same file system, atomic).
+Its C++ logging is silenced (``minloglevel``) so stdout stays data-only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from tokcli.errors import OutputError, TokcliError
+from tokcli.train.options import TrainConfig
+
+# tokcli normalizer chain -> sentencepiece normalization rule
+_RULES = {(): "nmt_nfkc", ("none",): "identity", ("nfkc",): "nfkc", ("nfkc", "lowercase"): "nfkc_cf"}
+
+
+def _rule(normalizer: tuple[str, ...]) -> str:
+    try:
+        return _RULES[normalizer]
+    except KeyError:
+        from tokcli.errors import ConfigError
+
+        raise ConfigError(
+            f"train.normalizer {list(normalizer)} has no sentencepiece equivalent",
+            hint="for spm-* use none, nfkc, or nfkc + lowercase",
+        ) from None
+
+
+def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path) -> dict[str, Any]:
+    """Train and move ``.model``/``.vocab`` next to ``output``; returns facts for the report."""
+    import sentencepiece as spm
+
+    def sentences() -> Iterator[str]:
+        # sentencepiece's unit is a sentence (a line): it silently skips any input longer than
+        # max_sentence_length bytes, so documents are fed line by line.
+        for batch in batches:
+            for document in batch:
+                for line in document.splitlines():
+                    if line.strip():
+                        yield line
+
+    options: dict[str, Any] = {
+        "model_type": config.backend.removeprefix("spm-"),
+        "vocab_size": config.vocab_size,
+        "character_coverage": 0.9995 if config.character_coverage is None else config.character_coverage,
+        "byte_fallback": bool(config.byte_fallback),
+        "split_digits": config.digits == "single",
+        "normalization_rule_name": _rule(config.normalizer),
+        "num_threads": config.threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1),
+        "minloglevel": 2,
+        "hard_vocab_limit": True,
+        "max_sentence_length": 1 << 16,
+    }
+    if config.max_token_length is not None:
+        options["max_sentencepiece_length"] = config.max_token_length
+    if config.special_tokens:
+        options["user_defined_symbols"] = list(config.special_tokens)
+    if config.backend == "spm-word" or config.backend == "spm-char":
+        options.pop("split_digits")
+    vocab_path = output.with_suffix(".vocab")
+    try:
+        scratch = tempfile.mkdtemp(prefix=".tokcli-spm-", dir=output.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write in {output.parent}: {exc.strerror}") from exc
+    try:
+        prefix = Path(scratch) / "m"
+        # The .model stores model_prefix in its TrainerSpec: a relative prefix (trained from inside the
+        # scratch folder) keeps the random folder name out of it, so reruns give byte-identical files.
+        previous_cwd = os.getcwd()
+        try:
+            os.chdir(scratch)
+            spm.SentencePieceTrainer.train(sentence_iterator=sentences(), model_prefix="m", **options)
+        except TokcliError:
+            raise
+        except RuntimeError as exc:
+            message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            from tokcli.errors import ConfigError
+
+            raise ConfigError(
+                f"sentencepiece could not train: {message}", hint="check --vocab-size and the corpus"
+            ) from None
+        finally:
+            os.chdir(previous_cwd)
+        os.replace(prefix.with_suffix(".vocab"), vocab_path)
+        os.replace(prefix.with_suffix(".model"), output)
+    finally:
+        for leftover in Path(scratch).glob("*"):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        with contextlib.suppress(OSError):
+            os.rmdir(scratch)
+    processor = spm.SentencePieceProcessor(model_file=str(output))
+    return {"vocab_size": processor.get_piece_size(), "vocab_file": str(vocab_path)}
