@@ -204,3 +204,12 @@ def test_mix_from_mapping_and_string(tmp_path: Path) -> None:
 def test_bad_mix_specs(spec: str) -> None:
     with pytest.raises(ConfigError, match=r"NAME=WEIGHT:PATH|positive"):
         MixSource.from_string(spec)
+
+
+def test_tokenizer_specs_in_yaml_resolve_their_path_part(tmp_path: Path) -> None:
+    from tokcli.compare import CompareConfig
+
+    path = write(tmp_path, "compare:\n  tokenizers: [gpt=tok/a.json, tok/b.model, /abs/c.json]\n")
+    specs = resolve_config({"compare": CompareConfig}, config_path=path, env={})["compare"].tokenizers
+    base = tmp_path.resolve()
+    assert specs == (f"gpt={base / 'tok/a.json'}", str(base / "tok/b.model"), "/abs/c.json")

@@ -332,8 +332,10 @@ def test_shuffle_buffer_permutes_deterministically() -> None:
 @given(num_shards=st.integers(1, 7), sample=st.sampled_from([None, 0.5]))
 def test_shards_partition_the_input(num_shards: int, sample: float | None) -> None:
     full = [(d.source, d.id) for d in docs(UDHR, sample=sample)]
-    shards = [[(d.source, d.id) for d in docs(UDHR, num_shards=num_shards, shard_index=i, sample=sample)]
-              for i in range(num_shards)]
+    shards = [
+        [(d.source, d.id) for d in docs(UDHR, num_shards=num_shards, shard_index=i, sample=sample)]
+        for i in range(num_shards)
+    ]
     union = [doc for shard in shards for doc in shard]
     assert sorted(union) == sorted(full)
     assert len(set(union)) == len(union) == len(full)

@@ -42,7 +42,9 @@ _OFFSET_CHECK_DOCS = 64  # documents per tokenizer whose token bytes are checked
 class CompareConfig:
     """Options of ``tokcli compare`` (YAML section ``compare``)."""
 
-    tokenizers: tuple[str, ...] = field(default=(), metadata={"help": "tokenizer SPEC or NAME=SPEC (repeatable)"})
+    tokenizers: tuple[str, ...] = field(
+        default=(), metadata={"help": "tokenizer SPEC or NAME=SPEC (repeatable)", "path": "spec"}
+    )
     pattern: str | None = field(
         default=None, metadata={"help": "pre-tokenization preset or regex for ranks files without a known hash"}
     )

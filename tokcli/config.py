@@ -161,7 +161,7 @@ def coerce(value: Any, tp: Any, *, key: str, origin: Origin, unit: str | None = 
         if isinstance(value, str) and hasattr(inner, "from_string"):
             parsed = inner.from_string(value)
             changes = {
-                f.name: _resolve_any(getattr(parsed, f.name), origin.base_dir)
+                f.name: _resolve_any(getattr(parsed, f.name), origin.base_dir, f.metadata["path"])
                 for f in dataclasses.fields(inner)
                 if f.metadata.get("path")
             }
@@ -245,17 +245,28 @@ def build_section(schema: type[T], values: Mapping[str, Any], *, key_prefix: str
         raise ConfigError(f"config section '{key_prefix}' ({origin.label}): {exc}") from exc
 
 
-def _resolve_any(value: Any, base_dir: Path | None) -> Any:
-    if isinstance(value, tuple):
-        return tuple(_resolve_path(v, base_dir) for v in value)
+def _resolve_spec(value: Any, base_dir: Path | None) -> Any:
+    """``NAME=PATH`` (a tokenizer spec): resolve the PATH part; a bare path as usual."""
+    if not isinstance(value, str):
+        return value
+    name, sep, rest = value.partition("=")
+    if sep and name and rest and "/" not in name:
+        return f"{name}={_resolve_path(rest, base_dir)}"
     return _resolve_path(value, base_dir)
+
+
+def _resolve_any(value: Any, base_dir: Path | None, kind: Any = True) -> Any:
+    resolve = _resolve_spec if kind == "spec" else _resolve_path
+    if isinstance(value, tuple):
+        return tuple(resolve(v, base_dir) for v in value)
+    return resolve(value, base_dir)
 
 
 def _coerce_field(field: dataclasses.Field[Any], tp: Any, value: Any, key: str, origin: Origin) -> Any:
     unit = field.metadata.get("unit")
     value = coerce(value, tp, key=key, origin=origin, unit=unit)
     if field.metadata.get("path"):
-        value = _resolve_any(value, origin.base_dir)
+        value = _resolve_any(value, origin.base_dir, field.metadata["path"])
     return value
 
 

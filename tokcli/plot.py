@@ -55,12 +55,19 @@ def _panel(
     if reference_line is not None:
         x = LABEL_W + reference_line * scale
         parts.append(f'<line x1="{x:.1f}" y1="{y0 + 24}" x2="{x:.1f}" y2="{y}" stroke="#555" stroke-dasharray="3,3"/>')
-    # axis ticks
-    for k in range(5):
-        tick = top * 1.08 * k / 4
+    step = _nice_step(top * 1.08 / 4)
+    tick = 0.0
+    while tick <= top * 1.08:
         x = LABEL_W + tick * scale
         parts.append(f'<text x="{x:.1f}" y="{y + 12}" font-size="10" text-anchor="middle">{tick:.3g}</text>')
+        tick += step
     return parts, y + 24
+
+
+def _nice_step(raw: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 x 10^k at least ``raw`` (readable axis ticks)."""
+    magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+    return next((m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw), 10 * magnitude)
 
 
 def chart_svg(rows: Sequence[Mapping[str, Any]]) -> str:

@@ -14,7 +14,7 @@ BINARY_FORMATS: tuple[OutputFormat, ...] = ("npy", "bin")
 class EncodeConfig:
     """How to encode documents and where the ids go."""
 
-    tokenizer: str = field(default="", metadata={"help": "tokenizer file or folder, or NAME=PATH"})
+    tokenizer: str = field(default="", metadata={"help": "tokenizer file or folder, or NAME=PATH", "path": "spec"})
     pattern: str | None = field(
         default=None, metadata={"help": "pre-tokenization regex of a ranks file: preset name or regex"}
     )
@@ -49,7 +49,7 @@ class EncodeConfig:
 class DecodeConfig:
     """How to read ids back into text."""
 
-    tokenizer: str = field(default="", metadata={"help": "tokenizer file or folder, or NAME=PATH"})
+    tokenizer: str = field(default="", metadata={"help": "tokenizer file or folder, or NAME=PATH", "path": "spec"})
     pattern: str | None = field(
         default=None, metadata={"help": "pre-tokenization regex of a ranks file: preset name or regex"}
     )

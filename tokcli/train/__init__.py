@@ -107,7 +107,7 @@ def train_tokenizer(config: TrainConfig, corpus: Corpus, *, batch_size: int = 10
         entry: dict[str, Any] = {
             "docs": stats.docs_by_source.get(name, 0),
             "bytes": n_bytes,
-            "byte_share": n_bytes / stats.bytes if stats.bytes else 0.0,
+            "byte_share": round(n_bytes / stats.bytes, 6) if stats.bytes else 0.0,
         }
         if name in weights:
             entry["requested_share"] = weights[name] / total_weight
