@@ -108,6 +108,9 @@ def _dispatch(args: list[str]) -> int:
     try:
         _register_commands()
         result = app(args=args, prog_name="tokcli", standalone_mode=False)
+        if result == ExitCode.INTERRUPTED:
+            # Typer turns Ctrl-C into a silent exit code 130; say what happened, as for SIGTERM.
+            print_error("interrupted; no partial output was written")
         return int(result) if isinstance(result, int) else ExitCode.OK
     except typer.Exit as exc:
         return exc.exit_code

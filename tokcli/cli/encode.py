@@ -17,8 +17,9 @@ from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.corpus import CorpusConfig
 from tokcli.encode.options import DecodeConfig, EncodeConfig, resolve_format
 from tokcli.errors import InputError
+from tokcli.runopts import RunConfig, locked_outputs
 
-ENCODE_SECTIONS = {"encode": EncodeConfig, "corpus": CorpusConfig}
+ENCODE_SECTIONS = {"encode": EncodeConfig, "corpus": CorpusConfig, "run": RunConfig}
 DECODE_SECTIONS = {"decode": DecodeConfig}
 log = logging.getLogger("tokcli")
 
@@ -69,7 +70,7 @@ def encode_command(config: ResolvedConfig) -> None:
     for note in tokenizer.info.notes:
         log.debug("%s: %s", tokenizer.name, note)
     corpus = Corpus(corpus_config)
-    with progress_bar("encoding", unit="docs") as update:
+    with locked_outputs([settings.output], config["run"]), progress_bar("encoding", unit="docs") as update:
         result = encode_documents(
             tokenizer,
             corpus_documents(corpus, settings),

@@ -10,9 +10,10 @@ from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json
 from tokcli.corpus import CorpusConfig, CorpusStats
+from tokcli.runopts import RunConfig, locked_outputs
 from tokcli.train.options import TrainConfig
 
-SECTIONS = {"train": TrainConfig, "corpus": CorpusConfig}
+SECTIONS = {"train": TrainConfig, "corpus": CorpusConfig, "run": RunConfig}
 log = logging.getLogger("tokcli")
 
 
@@ -31,17 +32,20 @@ def train_command(config: ResolvedConfig) -> None:
 
     settings: TrainConfig = config["train"]
     validate(settings)
-    with progress_bar("reading corpus", unit="bytes") as update:
+    with (
+        locked_outputs([settings.output, settings.report], config["run"]),
+        progress_bar("reading corpus", unit="bytes") as update,
+    ):
 
         def on_progress(stats: CorpusStats) -> None:
             update(stats.bytes, description=f"reading: {stats.docs:,} docs")
 
         report = train_tokenizer(settings, Corpus(config["corpus"], progress=on_progress))
+        text = dumps_json(report.as_dict(), indent=True).decode() + "\n"
+        if settings.report:
+            with atomic_write(settings.report, "w") as handle:
+                handle.write(text)
     if report.stop_reason == "source_exhausted":
         log.warning("a mixture source ran out before --max-bytes; shares are as reported")
-    text = dumps_json(report.as_dict(), indent=True).decode() + "\n"
-    if settings.report:
-        with atomic_write(settings.report, "w") as handle:
-            handle.write(text)
     sys.stdout.write(text)
     log.info("trained %s: %d tokens -> %s", report.backend, report.vocab_size, report.tokenizer)
