@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +57,7 @@ class CompareConfig:
     renyi_alpha: float = field(default=2.5, metadata={"help": "order of the Rényi entropy"})
     bootstrap: int = field(default=0, metadata={"help": "bootstrap resamples for 95% confidence intervals (0: off)"})
     seed: int = field(default=0, metadata={"help": "seed for the bootstrap"})
-    batch_size: int = field(default=512, metadata={"help": "documents encoded per batch"})
+    batch_size: int = field(default=2000, metadata={"help": "documents encoded per batch"})
     threads: int | None = field(default=None, metadata={"help": "encoding threads (default: all CPUs)"})
     keep_going: bool = field(default=False, metadata={"help": "report an unreadable corpus and go on with the others"})
     plot: str | None = field(default=None, metadata={"help": "write a chart to FILE.svg, FILE.html or FILE.png"})
@@ -268,10 +268,10 @@ def run_compare(
     cells: dict[tuple[str, str], _Cell] = {}
     errors: list[str] = []
     corpus_sizes: dict[str, int] = {}
-    for spec in corpora:
-        # Parallel files must stay line-aligned, so their empty lines are documents too.
-        reader_config = dataclasses.replace(corpus_config, inputs=spec.paths, mix=(), keep_empty=spec.parallel)
-        local = {
+    failed: set[str] = set()
+
+    def new_cells() -> dict[str, _Cell]:
+        return {
             t.name: _Cell(
                 MetricsAccumulator(
                     t.vocab_size,
@@ -282,52 +282,67 @@ def run_compare(
             )
             for t in tokenizers
         }
-        try:
-            corpus = Corpus(reader_config)
 
-            def encode_all(texts: list[str]) -> tuple[list[str], dict[str, tuple[list[list[int]], float]]]:
-                encoded = {}
-                for tok in tokenizers:
-                    started = time.perf_counter()
-                    ids = tok.encode_batch(texts, add_special_tokens=False, threads=threads)
-                    encoded[tok.name] = (ids, time.perf_counter() - started)
-                return texts, encoded
+    def stream() -> Iterator[tuple[CorpusSpec, list[str] | None]]:
+        """(corpus, batch) for every corpus in turn, then (corpus, None) when a corpus is complete.
+        With --keep-going a corpus that fails is recorded and skipped."""
+        for spec in corpora:
+            # Parallel files must stay line-aligned, so their empty lines are documents too.
+            reader = Corpus(dataclasses.replace(corpus_config, inputs=spec.paths, mix=(), keep_empty=spec.parallel))
+            try:
+                for texts in reader.text_batches(config.batch_size):
+                    yield spec, texts
+                    if progress is not None:
+                        progress(spec.name, reader.stats.bytes)
+                if reader.stats.docs == 0:
+                    raise InputError(f"corpus {spec.name} ({', '.join(spec.paths)}) is empty")
+                corpus_sizes[spec.name] = reader.stats.bytes
+            except TokcliError as exc:
+                if not config.keep_going:
+                    raise
+                errors.append(f"{spec.name}: {exc}")
+                failed.add(spec.name)
+            yield spec, None
 
-            def measure(
-                job: Future[tuple[list[str], dict[str, tuple[list[list[int]], float]]]],
-                local: dict[str, _Cell] = local,
-                spec: CorpusSpec = spec,
-                corpus: Corpus = corpus,
-            ) -> None:
-                texts, encoded = job.result()
-                for name, (ids, seconds) in encoded.items():
-                    cell = local[name]
-                    cell.encode_seconds += seconds
-                    arrays = [np.asarray(one, dtype=np.int64) for one in ids]
-                    cell.accumulator.add_batch(texts, arrays, aligners[name].batch_offsets(texts, arrays))
-                if progress is not None:
-                    progress(spec.name, corpus.stats.bytes)
+    Encoded = tuple[CorpusSpec, list[str] | None, dict[str, tuple[list[list[int]], float]]]
 
-            # The tokenizer libraries release the GIL: batch k+1 is encoded while batch k is measured.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokcli-compare") as pool:
-                pending = None
-                for batch in corpus.text_batches(config.batch_size):
-                    job = pool.submit(encode_all, batch)
-                    if pending is not None:
-                        measure(pending)
-                    pending = job
-                if pending is not None:
-                    measure(pending)
-            corpus_sizes[spec.name] = corpus.stats.bytes
-            if corpus.stats.docs == 0:
-                raise InputError(f"corpus {spec.name} ({', '.join(spec.paths)}) is empty")
-        except TokcliError as exc:
-            if not config.keep_going:
-                raise
-            errors.append(f"{spec.name}: {exc}")
-            continue
-        for tok_name, cell in local.items():
-            cells[(tok_name, spec.name)] = cell
+    def encode_all(spec: CorpusSpec, texts: list[str] | None) -> Encoded:
+        encoded = {}
+        for tok in tokenizers if texts is not None else ():
+            started = time.perf_counter()
+            ids = tok.encode_batch(texts, add_special_tokens=False, threads=threads)  # type: ignore[arg-type]
+            encoded[tok.name] = (ids, time.perf_counter() - started)
+        return spec, texts, encoded
+
+    current: dict[str, _Cell] = {}
+
+    def measure(job: Future[Encoded]) -> None:
+        nonlocal current
+        spec, texts, encoded = job.result()
+        if texts is None:  # the corpus is complete (or failed)
+            if spec.name not in failed:
+                for tok_name, cell in (current or new_cells()).items():
+                    cells[(tok_name, spec.name)] = cell
+            current = {}
+            return
+        current = current or new_cells()
+        for name, (ids, seconds) in encoded.items():
+            cell = current[name]
+            cell.encode_seconds += seconds
+            arrays = [np.asarray(one, dtype=np.int64) for one in ids]
+            cell.accumulator.add_batch(texts, arrays, aligners[name].batch_offsets(texts, arrays))
+
+    # The tokenizer libraries release the GIL: batch k+1 (of this corpus or the next) is encoded
+    # while batch k is measured, so the pipeline never drains between corpora.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokcli-compare") as pool:
+        pending: Future[Encoded] | None = None
+        for spec, texts in stream():
+            job = pool.submit(encode_all, spec, texts)
+            if pending is not None:
+                measure(pending)
+            pending = job
+        if pending is not None:
+            measure(pending)
 
     measured = [s for s in corpora if (tokenizers[0].name, s.name) in cells]
     rows = _rows(config, tokenizers, measured, cells, aligners)
