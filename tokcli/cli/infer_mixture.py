@@ -2,14 +2,58 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
+import typer
+
 from tokcli.cli.app import app
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
-from tokcli.cli.stubs import not_implemented
+from tokcli.cli.render import FORMATS, dumps_json, render, resolve_format
 from tokcli.corpus import CorpusConfig
+from tokcli.mixture import InferMixtureConfig
+
+SECTIONS = {"infer_mixture": InferMixtureConfig, "corpus": CorpusConfig}
+log = logging.getLogger("tokcli")
 
 
 @app.command("infer-mixture")
-@config_command({"corpus": CorpusConfig}, rename=CORPUS_RENAMES)
-def infer_mixture_command(config: ResolvedConfig) -> None:
-    """Infer the data mixture a BPE tokenizer was trained on (Hayase et al. 2024)."""
-    not_implemented("infer-mixture")
+@config_command(
+    SECTIONS,
+    rename={**CORPUS_RENAMES, "infer_mixture.categories": "--category"},
+    short={"infer_mixture.tokenizer": "-t"},
+)
+def infer_mixture_command(
+    config: ResolvedConfig,
+    output_format: str = typer.Option(
+        "auto",
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        show_default=False,
+        help="auto|table|json|jsonl|tsv|csv|markdown (json adds solver and sampling metadata)",
+    ),
+) -> None:
+    """Infer the data mixture a BPE tokenizer was trained on (Hayase et al. 2024).
+
+    Give the tokenizer with -t and two or more candidate categories (--category NAME=PATH, or
+    --categories-dir DIR with one file per category). Rows {category, proportion} are sorted by
+    proportion and sum to 1.
+    """
+    from tokcli.loading import load_tokenizer
+    from tokcli.mixture import infer_mixture
+
+    if output_format not in FORMATS:
+        raise typer.BadParameter(f"{output_format!r} is not one of {', '.join(FORMATS)}", param_hint="'--format'")
+    settings: InferMixtureConfig = config["infer_mixture"]
+    if not settings.tokenizer:
+        raise typer.BadParameter("give the tokenizer file", param_hint="'-t/--tokenizer'")
+    tokenizer = load_tokenizer(settings.tokenizer, pattern=settings.pattern)
+    result = infer_mixture(settings, config["corpus"], tokenizer)
+    for warning in result.warnings:
+        log.warning("%s", warning)
+    fmt = resolve_format(output_format, sys.stdout)
+    if fmt == "json":
+        sys.stdout.write(dumps_json({"meta": result.meta, "rows": result.rows}, indent=True).decode() + "\n")
+        return
+    render(result.rows, fmt, title="inferred mixture")

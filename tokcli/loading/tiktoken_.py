@@ -145,6 +145,11 @@ class TiktokenTokenizer(LoadedTokenizer):
     def vocab_size(self) -> int:
         return self._size
 
+    @property
+    def pattern(self) -> str:
+        """The pre-tokenization regex the ranks are applied under."""
+        return str(self._engine.encoding._pat_str)
+
     def encode_batch(
         self, texts: Sequence[str], *, add_special_tokens: bool = False, threads: int = 1
     ) -> list[list[int]]:
