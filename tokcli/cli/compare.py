@@ -10,7 +10,7 @@ import typer
 from tokcli.cli.app import app
 from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
-from tokcli.cli.render import FORMATS, dumps_json, render, resolve_format
+from tokcli.cli.render import dumps_json, format_option, render, resolve_format
 from tokcli.compare import CompareConfig
 from tokcli.corpus import CorpusConfig
 
@@ -32,14 +32,7 @@ log = logging.getLogger("tokcli")
 )
 def compare_command(
     config: ResolvedConfig,
-    output_format: str = typer.Option(
-        "auto",
-        "--format",
-        "-f",
-        metavar="FORMAT",
-        show_default=False,
-        help="auto|table|json|jsonl|tsv|csv|markdown (auto: a table on a terminal, JSON lines otherwise)",
-    ),
+    output_format: str = format_option(""),
 ) -> None:
     """Compare tokenizers: compression, fertility, token premium, Rényi efficiency, overlap, speed.
 
@@ -50,8 +43,7 @@ def compare_command(
     from tokcli.compare import plan_corpora, run_compare
     from tokcli.loading import load_tokenizer
 
-    if output_format not in FORMATS:
-        raise typer.BadParameter(f"{output_format!r} is not one of {', '.join(FORMATS)}", param_hint="'--format'")
+    fmt = resolve_format(output_format, sys.stdout)  # an unknown format fails before any work
     settings: CompareConfig = config["compare"]
     corpus: CorpusConfig = config["corpus"]
     if not settings.tokenizers:
@@ -75,7 +67,6 @@ def compare_command(
         from tokcli.plot import write_plot
 
         write_plot(result.rows, settings.plot)
-    fmt = resolve_format(output_format, sys.stdout)
     if fmt == "json":  # everything: meta, rows, summary
         sys.stdout.write(
             dumps_json({"meta": result.meta, "rows": result.rows, "summary": result.summary}, indent=True).decode()

@@ -107,11 +107,16 @@ def log_event(event: str, level: int = logging.INFO, **fields: Any) -> None:
     logging.getLogger(EVENT_LOGGER).log(level, event, extra={"fields": fields})
 
 
-def stderr_is_tty() -> bool:
+def is_tty(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal (False for closed or replaced streams)."""
     try:
-        return sys.stderr.isatty()
+        return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False
+
+
+def stderr_is_tty() -> bool:
+    return is_tty(sys.stderr)
 
 
 def print_error(message: str) -> None:

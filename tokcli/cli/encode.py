@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from tokcli.cli.app import app
-from tokcli.cli.console import progress_bar
+from tokcli.cli.console import is_tty, progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.corpus import CorpusConfig
 from tokcli.encode.options import DecodeConfig, EncodeConfig, resolve_format
@@ -22,13 +22,6 @@ from tokcli.runopts import RunConfig, locked_outputs
 ENCODE_SECTIONS = {"encode": EncodeConfig, "corpus": CorpusConfig, "run": RunConfig}
 DECODE_SECTIONS = {"decode": DecodeConfig}
 log = logging.getLogger("tokcli")
-
-
-def _stdout_is_tty() -> bool:
-    try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _require_tokenizer(spec: str) -> None:
@@ -60,7 +53,7 @@ def encode_command(config: ResolvedConfig) -> None:
     settings: EncodeConfig = config["encode"]
     corpus_config: CorpusConfig = config["corpus"]
     _require_tokenizer(settings.tokenizer)
-    to_terminal = settings.output in (None, "", "-") and _stdout_is_tty()
+    to_terminal = settings.output in (None, "", "-") and is_tty(sys.stdout)
     settings = dataclasses.replace(settings, format=resolve_format(settings.format, to_terminal=to_terminal))
     if not corpus_config.inputs and not corpus_config.mix:
         corpus_config = dataclasses.replace(corpus_config, inputs=("-",))

@@ -9,7 +9,7 @@ import typer
 
 from tokcli.cli.app import app
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
-from tokcli.cli.render import FORMATS, dumps_json, render, resolve_format
+from tokcli.cli.render import dumps_json, format_option, render, resolve_format
 from tokcli.corpus import CorpusConfig
 from tokcli.mixture import InferMixtureConfig
 
@@ -25,14 +25,7 @@ log = logging.getLogger("tokcli")
 )
 def infer_mixture_command(
     config: ResolvedConfig,
-    output_format: str = typer.Option(
-        "auto",
-        "--format",
-        "-f",
-        metavar="FORMAT",
-        show_default=False,
-        help="auto|table|json|jsonl|tsv|csv|markdown (json adds solver and sampling metadata)",
-    ),
+    output_format: str = format_option("; json adds solver and sampling metadata"),
 ) -> None:
     """Infer the data mixture a BPE tokenizer was trained on (Hayase et al. 2024).
 
@@ -43,8 +36,7 @@ def infer_mixture_command(
     from tokcli.loading import load_tokenizer
     from tokcli.mixture import infer_mixture
 
-    if output_format not in FORMATS:
-        raise typer.BadParameter(f"{output_format!r} is not one of {', '.join(FORMATS)}", param_hint="'--format'")
+    fmt = resolve_format(output_format, sys.stdout)  # an unknown format fails before any work
     settings: InferMixtureConfig = config["infer_mixture"]
     if not settings.tokenizer:
         raise typer.BadParameter("give the tokenizer file", param_hint="'-t/--tokenizer'")
@@ -52,7 +44,6 @@ def infer_mixture_command(
     result = infer_mixture(settings, config["corpus"], tokenizer)
     for warning in result.warnings:
         log.warning("%s", warning)
-    fmt = resolve_format(output_format, sys.stdout)
     if fmt == "json":
         sys.stdout.write(dumps_json({"meta": result.meta, "rows": result.rows}, indent=True).decode() + "\n")
         return

@@ -15,6 +15,8 @@ from typing import Any, Literal, TextIO
 
 import orjson
 
+from tokcli.cli.console import is_tty
+
 OutputFormat = Literal["auto", "table", "json", "jsonl", "tsv", "csv", "markdown"]
 FORMATS: tuple[str, ...] = ("auto", "table", "json", "jsonl", "tsv", "csv", "markdown")
 _JSON_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
@@ -31,15 +33,8 @@ def resolve_format(fmt: str, out: TextIO) -> str:
 
         raise UsageError(f"unknown --format {fmt!r}", hint="choose one of: " + ", ".join(FORMATS))
     if fmt == "auto":
-        return "table" if _isatty(out) else "jsonl"
+        return "table" if is_tty(out) else "jsonl"
     return fmt
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def _columns(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None) -> list[str]:
@@ -120,3 +115,17 @@ def _render_table(rows: Sequence[Mapping[str, Any]], cols: list[str], out: TextI
     for row in rows:
         table.add_row(*(format_cell(row.get(c)) for c in cols))
     Console(file=out, soft_wrap=False).print(table)
+
+
+def format_option(what: str = "") -> Any:
+    """The ``--format/-f`` option every tabular command shares."""
+    import typer
+
+    return typer.Option(
+        "auto",
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        show_default=False,
+        help=f"auto|table|json|jsonl|tsv|csv|markdown (auto: a table on a terminal, JSON lines otherwise){what}",
+    )
