@@ -137,3 +137,55 @@ def test_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         ["infer-mixture", "-t", str(wordlevel), "--category", f"a={DATA / 'austen.txt'}", "--category", f"b={bpe}"]
     )
     assert code == ExitCode.ERROR and "ordered merge list" in capsys.readouterr().err
+
+
+def test_lazy_constraints_reach_the_full_lp_optimum() -> None:
+    """On a problem small enough to write out every constraint, the lazily built LP has the same optimum."""
+    import random
+
+    import numpy as np
+    from scipy.optimize import linprog
+
+    from tokcli.mixture.lp import SCALE, solve_mixture
+
+    rng = random.Random(7)
+    alphabet = b"abcde"
+    categories = []
+    for bias in (b"ab", b"cd", b"e"):
+        words: Counter[bytes] = Counter()
+        for _ in range(300):
+            word = bytes(rng.choice(alphabet + bias * 3) for _ in range(rng.randint(2, 6)))
+            words[word] += rng.randint(1, 5)
+        categories.append(words)
+    merges = [(b"a", b"b"), (b"c", b"d"), (b"e", b"e"), (b"ab", b"c"), (b"d", b"e"), (b"a", b"a"), (b"cd", b"ab")]
+    table = MergeTable.build(merges, BYTES)
+    counted = [replay(w, table, len(table.merges)) for w in categories]
+    merged = [(a << PAIR_SHIFT) | b for a, b, _ in table.merges]
+    lazy = solve_mixture(counted, merged, per_step=1, per_round=2)
+
+    # the full LP: every step, every pair present in any category at that step
+    states = [dict(c.initial) for c in counted]
+    rows = []
+    for t, target in enumerate(merged):
+        pairs = {k for s in states for k, v in s.items() if v} - {target}
+        for p in sorted(pairs):
+            coefs = [SCALE * (s.get(target, 0) - s.get(p, 0)) / c.total for s, c in zip(states, counted, strict=True)]
+            rows.append((t, coefs, p))
+        for s, c in zip(states, counted, strict=True):
+            s.update(c.diffs[t])
+    steps = len(merged)
+    pair_ids = sorted({p for _, _, p in rows})
+    n = len(counted)
+    size = n + steps + len(pair_ids)
+    a_ub = np.zeros((len(rows), size))
+    for r, (t, coefs, p) in enumerate(rows):
+        a_ub[r, :n] = [-c for c in coefs]
+        a_ub[r, n + t] = -1
+        a_ub[r, n + steps + pair_ids.index(p)] = -1
+    cost = np.concatenate([np.zeros(n), np.ones(size - n)])
+    full = linprog(cost, A_ub=a_ub, b_ub=np.zeros(len(rows)), A_eq=[[1] * n + [0] * (size - n)], b_eq=[1],
+                   bounds=(0, None), method="highs")  # fmt: skip
+    assert full.status == 0
+    assert lazy.status in ("optimal", "no constraint was violated")
+    assert lazy.objective == pytest.approx(full.fun, rel=1e-6, abs=1e-6)
+    assert lazy.constraints < len(rows)  # it really was lazy

@@ -1,7 +1,7 @@
 """The mixture LP of Hayase et al. (NeurIPS 2024), solved with HiGHS and lazily added constraints.
 
-Variables: mixture weights a_i >= 0 with sum a_i = 1, a slack v_t >= 0 per merge step and v_p >= 0 per
-pair. For every step t and every competing pair p != m(t):
+Solved with HiGHS through ``highspy``. Variables: mixture weights a_i >= 0 with sum a_i = 1, a slack
+v_t >= 0 per merge step and v_p >= 0 per pair. For every step t and every competing pair p != m(t):
 
     sum_i a_i (c_i[m(t)] - c_i[p]) + v_t + v_p >= 0        (c: counts at step t, normalised)
 
@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from tokcli.errors import TokcliError
 from tokcli.mixture.count import ReplayCounts
 
-TOLERANCE = 1e-12
+# Counts are normalised per million pairs of each category (not per pair): HiGHS's feasibility tolerance
+# (1e-7) would otherwise be larger than the count differences the LP must respect.
+SCALE = 1e6
+TOLERANCE = 1e-6  # on the SCALE above: one part in 10^12 of a category's pairs
 
 
 @dataclass
@@ -45,9 +48,11 @@ def _sweep(
     slack_pair: dict[int, float],
     first_step: int,
     per_step: int,
+    known: set[tuple[int, int]],
 ) -> list[tuple[float, int, int]]:
-    """(violation, step, pair) for the worst violated constraints of each step under ``weights``."""
-    scales = [w / c.total if c.total else 0.0 for w, c in zip(weights, categories, strict=True)]
+    """(violation, step, pair) for the worst violated constraints of each step under ``weights`` that
+    are not ``known`` yet (known ones hold up to the solver's tolerance)."""
+    scales = [SCALE * w / c.total if c.total else 0.0 for w, c in zip(weights, categories, strict=True)]
     tables = [dict(c.initial) for c in categories]
     mixture: dict[int, float] = {}
     for scale, table in zip(scales, tables, strict=True):
@@ -71,7 +76,7 @@ def _sweep(
                 if value <= floor + TOLERANCE:
                     break
                 held.append(heapq.heappop(heap))
-                if key != target:
+                if key != target and (t, key) not in known:
                     excess = value - floor - slack_pair.get(key, 0.0)
                     if excess > TOLERANCE:
                         found.append((excess, t, key))
@@ -95,7 +100,7 @@ def _counts_at(categories: Sequence[ReplayCounts], wanted: dict[int, set[int]]) 
     steps = sorted(wanted)
     for i, category in enumerate(categories):
         table = dict(category.initial)
-        norm = 1.0 / category.total if category.total else 0.0
+        norm = SCALE / category.total if category.total else 0.0
         position = 0
         for t in steps:
             while position < t:
@@ -115,13 +120,34 @@ def solve_mixture(
     per_round: int = 2000,
     max_rounds: int = 100,
 ) -> LpResult:
-    """Mixture weights (in the order of ``categories``) that best explain the merge order ``merged``."""
+    """Mixture weights (in the order of ``categories``) that best explain the merge order ``merged``.
+
+    The LP lives in one HiGHS model: each round appends the new slack columns and constraint rows and
+    re-optimises from the previous basis (dual simplex warm start), as cutting-plane methods do.
+    """
+    import highspy
     import numpy as np
-    from scipy.optimize import linprog
-    from scipy.sparse import coo_matrix
 
     started = time.monotonic()
     n = len(categories)
+    inf = highspy.kHighsInf
+    model = highspy.Highs()
+    model.setOptionValue("output_flag", False)
+    model.setOptionValue("random_seed", 0)
+    no_index = np.zeros(0, dtype=np.int32)
+    no_value = np.zeros(0, dtype=np.float64)
+    for _ in range(n):  # mixture weights, cost 0
+        model.addCol(0.0, 0.0, inf, 0, no_index, no_value)
+    model.addRow(1.0, 1.0, n, np.arange(n, dtype=np.int32), np.ones(n))  # they sum to 1
+    step_col: dict[int, int] = {}
+    pair_col: dict[int, int] = {}
+
+    def column(table: dict[int, int], key: int) -> int:
+        if key not in table:
+            table[key] = model.getNumCol()
+            model.addCol(1.0, 0.0, inf, 0, no_index, no_value)  # a slack, cost 1
+        return table[key]
+
     weights = [1.0 / n] * n
     slack_step: dict[int, float] = {}
     slack_pair: dict[int, float] = {}
@@ -131,48 +157,47 @@ def solve_mixture(
     rounds = 0
     left = 0
     for rounds in range(1, max_rounds + 1):
-        violated = _sweep(categories, merged, weights, slack_step, slack_pair, first_step, per_step)
+        violated = _sweep(categories, merged, weights, slack_step, slack_pair, first_step, per_step, constraints)
         fresh = [(excess, t, p) for excess, t, p in violated if (t, p) not in constraints]
         if not fresh:
             left = 0
             break
         fresh.sort(reverse=True)
-        constraints.update((t, p) for _, t, p in fresh[:per_round])
+        added = [(t, p) for _, t, p in fresh[:per_round]]
         left = max(0, len(fresh) - per_round)
+        constraints.update(added)
         wanted: dict[int, set[int]] = {}
-        for t, p in constraints:
+        for t, p in added:
             wanted.setdefault(t, set()).update((p, merged[t]))
         counts = _counts_at(categories, wanted)
-        steps = sorted({t for t, _ in constraints})
-        pairs = sorted({p for _, p in constraints})
-        step_col = {t: n + i for i, t in enumerate(steps)}
-        pair_col = {p: n + len(steps) + i for i, p in enumerate(pairs)}
-        rows, cols, vals = [], [], []
-        for r, (t, p) in enumerate(sorted(constraints)):
+        starts: list[int] = []
+        indices: list[int] = []
+        values: list[float] = []
+        for t, p in added:  # sum_i a_i (c_i[m(t)] - c_i[p]) + v_t + v_p >= 0
             chosen, other = counts[(t, merged[t])], counts[(t, p)]
-            for i in range(n):  # -(sum_i a_i d_i) - v_t - v_p <= 0
-                rows.append(r)
-                cols.append(i)
-                vals.append(-(chosen[i] - other[i]))
-            rows += [r, r]
-            cols += [step_col[t], pair_col[p]]
-            vals += [-1.0, -1.0]
-        size = n + len(steps) + len(pairs)
-        a_ub = coo_matrix((vals, (rows, cols)), shape=(len(constraints), size)).tocsr()
-        cost = np.concatenate([np.zeros(n), np.ones(size - n)])
-        a_eq = np.concatenate([np.ones(n), np.zeros(size - n)])[None, :]
-        result = linprog(
-            cost, A_ub=a_ub, b_ub=np.zeros(len(constraints)), A_eq=a_eq, b_eq=[1.0], bounds=(0, None), method="highs"
+            starts.append(len(indices))
+            indices += [*range(n), column(step_col, t), column(pair_col, p)]
+            values += [chosen[i] - other[i] for i in range(n)] + [1.0, 1.0]
+        model.addRows(
+            len(added),
+            np.zeros(len(added)),
+            np.full(len(added), inf),
+            len(indices),
+            np.asarray(starts, dtype=np.int32),
+            np.asarray(indices, dtype=np.int32),
+            np.asarray(values, dtype=np.float64),
         )
-        if result.status != 0:
-            raise TokcliError(f"the mixture LP could not be solved: {result.message}", hint="try fewer --merges")
-        x = result.x
+        model.run()
+        model_status = model.modelStatusToString(model.getModelStatus())
+        if model_status != "Optimal":
+            raise TokcliError(f"the mixture LP could not be solved: {model_status}", hint="try fewer --merges")
+        x = model.getSolution().col_value
         weights = [max(float(v), 0.0) for v in x[:n]]
         total = sum(weights) or 1.0
         weights = [w / total for w in weights]
-        slack_step = {t: float(x[step_col[t]]) for t in steps}
-        slack_pair = {p: float(x[pair_col[p]]) for p in pairs}
-        status, objective = "optimal", float(result.fun)
+        slack_step = {t: float(x[c]) for t, c in step_col.items()}
+        slack_pair = {p: float(x[c]) for p, c in pair_col.items()}
+        status, objective = "optimal", float(model.getInfo().objective_function_value)
         history.append({"round": rounds, "constraints": len(constraints), "objective": objective})
     else:
         status = "stopped: round limit reached with violated constraints left"
