@@ -34,6 +34,11 @@ def tokcli(*argv: str, **kwargs: object) -> subprocess.Popen[str]:
     )
 
 
+def finish(proc: subprocess.Popen[str]) -> int:
+    proc.communicate(timeout=60)
+    return proc.returncode
+
+
 @pytest.fixture(scope="module")
 def big_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """~20 MB of real text (the fixtures repeated), enough for runs that take several seconds."""
@@ -113,3 +118,32 @@ def test_report_is_the_only_stdout_and_json(tmp_path: Path) -> None:
     stdout, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0
     assert json.loads(stdout)["vocab_size"] == 300
+
+
+@pytest.mark.parametrize(
+    ("argv", "outputs"),
+    [
+        (("train", str(DATA / "austen.txt"), "--vocab-size", "300", "-o", "{out}/t.json"), ("t.json",)),
+        (("encode", "-t", str(BPE), str(DATA / "austen.txt"), "-o", "{out}/ids.txt"), ("ids.txt",)),
+        (
+            ("encode", "-t", str(BPE), str(DATA / "austen.txt"), "-f", "bin", "-o", "{out}/x.bin"),
+            ("x.bin", "x.bin.index.json"),
+        ),
+    ],
+)
+def test_if_changed_keeps_mtime_of_identical_outputs(
+    tmp_path: Path, argv: tuple[str, ...], outputs: tuple[str, ...]
+) -> None:
+    args = [a.replace("{out}", str(tmp_path)) for a in argv]
+    first = tokcli(*args)
+    assert finish(first) == 0
+    past = time.time() - 1000
+    for name in outputs:
+        os.utime(tmp_path / name, (past, past))
+    again = tokcli(*args, "--if-changed")
+    assert finish(again) == 0
+    for name in outputs:
+        assert (tmp_path / name).stat().st_mtime == pytest.approx(past), name
+    plain = tokcli(*args)
+    assert finish(plain) == 0
+    assert (tmp_path / outputs[0]).stat().st_mtime > past + 100  # without the flag the file is rewritten

@@ -17,6 +17,11 @@ class RunConfig:
         metadata={"help": "seconds to wait when another tokcli run is writing the same output (0: fail at once)"},
     )
 
+    if_changed: bool = field(
+        default=False,
+        metadata={"help": "leave an output untouched (same mtime) when the new content is byte-identical"},
+    )
+
     def __post_init__(self) -> None:
         if self.wait_lock < 0:
             raise ValueError("wait_lock must be >= 0")

@@ -69,6 +69,7 @@ def encode_command(config: ResolvedConfig) -> None:
             corpus_documents(corpus, settings),
             settings,
             progress=lambda p: update(p.docs, description=f"encoding: {p.docs:,} docs, {p.tokens:,} tokens"),
+            if_changed=config["run"].if_changed,
         )
     if settings.format == "count":
         log.info("total: %d tokens in %d documents", result.tokens, result.docs)

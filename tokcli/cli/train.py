@@ -40,7 +40,9 @@ def train_command(config: ResolvedConfig) -> None:
         def on_progress(stats: CorpusStats) -> None:
             update(stats.bytes, description=f"reading: {stats.docs:,} docs")
 
-        report = train_tokenizer(settings, Corpus(config["corpus"], progress=on_progress))
+        report = train_tokenizer(
+            settings, Corpus(config["corpus"], progress=on_progress), if_changed=config["run"].if_changed
+        )
         text = dumps_json(report.as_dict(), indent=True).decode() + "\n"
         if settings.report:
             with atomic_write(settings.report, "w") as handle:

@@ -124,7 +124,7 @@ def _check_config(tokenizer: LoadedTokenizer, config: EncodeConfig) -> None:
         )
 
 
-def open_text_output(path: Path) -> contextlib.AbstractContextManager[IO[str]]:
+def open_text_output(path: Path, *, if_changed: bool = False) -> contextlib.AbstractContextManager[IO[str]]:
     """A regular file is replaced atomically; a device or FIFO (``/dev/stdout``, a pipe) is written in place.
 
     (Replacing ``/dev/null`` with a temporary file would destroy the device node.)
@@ -134,7 +134,7 @@ def open_text_output(path: Path) -> contextlib.AbstractContextManager[IO[str]]:
             return open(path, "w", encoding="utf-8", newline="")
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {exc.strerror}", hint="check the path") from exc
-    return atomic_write(path, "w")
+    return atomic_write(path, "w", if_changed=if_changed)
 
 
 def _text_writer(config: EncodeConfig, tokenizer: LoadedTokenizer, stream: IO[str]) -> TextWriter:
@@ -154,6 +154,7 @@ def encode_documents(
     *,
     stdout: IO[str] | None = None,
     progress: Callable[[EncodeProgress], None] | None = None,
+    if_changed: bool = False,
 ) -> EncodeResult:
     """Encode ``documents`` and write them as ``config.format`` to ``config.output`` (or ``stdout``).
 
@@ -181,6 +182,7 @@ def encode_documents(
                     dtype=dtype,
                     eos_id=eos_id,
                     tokenizer={"name": tokenizer.name, "sha256": tokenizer.info.sha256},
+                    if_changed=if_changed,
                 )
             )
             index = binary.index_path
@@ -189,7 +191,11 @@ def encode_documents(
                 binary.write(ids)
 
         else:
-            stream = stack.enter_context(open_text_output(output)) if output else (stdout or sys.stdout)
+            stream = (
+                stack.enter_context(open_text_output(output, if_changed=if_changed))
+                if output
+                else (stdout or sys.stdout)
+            )
             text_writer = _text_writer(config, tokenizer, stream)
             write = text_writer.write
         docs = tokens = chars = 0

@@ -106,7 +106,17 @@ class BinaryWriter:
     temporary file so memory does not grow with the number of documents.
     """
 
-    def __init__(self, path: Path, *, kind: str, dtype: str, eos_id: int | None, tokenizer: dict[str, str]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        kind: str,
+        dtype: str,
+        eos_id: int | None,
+        tokenizer: dict[str, str],
+        if_changed: bool = False,
+    ) -> None:
+        self.if_changed = if_changed
         self.path = path
         self.index_path = path.with_name(path.name + ".index.json")
         self.kind = kind
@@ -121,7 +131,7 @@ class BinaryWriter:
         self._offsets: IO[bytes] | None = None
 
     def __enter__(self) -> BinaryWriter:
-        self._data = self._stack.enter_context(atomic_write(self.path, "wb"))
+        self._data = self._stack.enter_context(atomic_write(self.path, "wb", if_changed=self.if_changed))
         self._offsets = self._stack.enter_context(tempfile.TemporaryFile(dir=self.path.parent))
         if self.kind == "npy":
             self._data.write(b"\0" * NPY_HEADER_BYTES)  # placeholder, rewritten on exit
@@ -159,7 +169,7 @@ class BinaryWriter:
             "n_tokens": self.n_tokens,
         }
         self._offsets.seek(0)
-        with atomic_write(self.index_path, "wb") as out:
+        with atomic_write(self.index_path, "wb", if_changed=self.if_changed) as out:
             out.write(orjson.dumps(head, option=orjson.OPT_SORT_KEYS)[:-1])  # keys sort before "offsets"
             out.write(b',"offsets":[')
             first = True

@@ -73,8 +73,13 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def train_tokenizer(config: TrainConfig, corpus: Corpus, *, batch_size: int = 1000) -> TrainReport:
-    """Train on ``corpus`` and write ``config.output`` (nothing is written if anything fails)."""
+def train_tokenizer(
+    config: TrainConfig, corpus: Corpus, *, batch_size: int = 1000, if_changed: bool = False
+) -> TrainReport:
+    """Train on ``corpus`` and write ``config.output`` (nothing is written if anything fails).
+
+    ``if_changed``: an existing byte-identical tokenizer file keeps its mtime (Makefile friendly).
+    """
     validate(config)
     assert config.output is not None
     output = Path(config.output)
@@ -97,7 +102,7 @@ def train_tokenizer(config: TrainConfig, corpus: Corpus, *, batch_size: int = 10
         text, facts = train_hf(config, batches)
         if corpus.stats.docs == 0:
             raise InputError("the corpus is empty: no document to train on", hint="check the inputs and limits")
-        with atomic_write(output, "w") as handle:
+        with atomic_write(output, "w", if_changed=if_changed) as handle:
             handle.write(text)
     stats = corpus.stats
     weights = {m.name: m.weight for m in corpus.config.mix}
