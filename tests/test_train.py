@@ -9,7 +9,7 @@ import pytest
 
 from tokcli.cli.app import main
 from tokcli.corpus import Corpus, CorpusConfig, MixSource
-from tokcli.errors import ConfigError, ExitCode, NotImplementedYetError, UsageError
+from tokcli.errors import ConfigError, ExitCode, UsageError
 from tokcli.train import TrainConfig, train_tokenizer
 from tokcli.train.hf import bpe_pre_tokenizer
 
@@ -165,7 +165,8 @@ def test_mixture_report_matches_weights(tmp_path: Path) -> None:
         ({"backend": "spm-bpe", "digits": "rtl3"}, UsageError, "--digits rtl3"),
         ({"backend": "hf-unigram", "preset": "gpt2"}, UsageError, "--preset"),
         ({"superword_transition": 40000}, UsageError, "below --vocab-size"),
-        ({"superword_transition": 500, "vocab_size": 1000}, NotImplementedYetError, "not implemented"),
+        ({"superword_transition": 100, "vocab_size": 1000}, ConfigError, "byte alphabet"),
+        ({"superword_transition": 500, "backend": "hf-unigram", "vocab_size": 1000}, UsageError, "hf-bpe"),
         ({"special_tokens": ("<a>", "<a>")}, ConfigError, "twice"),
     ],
 )
@@ -204,3 +205,31 @@ def test_cli_bad_output_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_cli_needs_output(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["train", *INPUTS])
     assert code == ExitCode.USAGE and "-o/--output" in capsys.readouterr().err
+
+
+def test_superword_tokens_span_words_and_round_trip(tmp_path: Path) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from tokenizers import Tokenizer
+
+    from tokcli.train.superbpe import MAX_WORDS, words_in
+
+    out, report = train(tmp_path, "sw.json", vocab_size=1500, superword_transition=900)
+    tok = Tokenizer.from_file(str(out))
+    assert tok.get_vocab_size() == report["vocab_size"] == 1500
+    vocab = tok.get_vocab()
+    multi = [t for t in vocab if words_in(t) >= 2]
+    assert len(multi) > 50  # stage 2 really merged across words
+    assert max(words_in(t) for t in vocab) <= MAX_WORDS
+    encoded = tok.encode("It is a truth universally acknowledged, that a single man in possession of a good fortune")
+    assert any(words_in(t) >= 2 for t in encoded.tokens)  # multi-word tokens are used when encoding
+
+    @settings(max_examples=150, deadline=None)
+    @given(st.text(max_size=80))
+    def round_trip(text: str) -> None:
+        assert tok.decode(tok.encode(text).ids) == text
+
+    round_trip()
+    again = tmp_path / "again"
+    again.mkdir()
+    assert train(again, "sw.json", vocab_size=1500, superword_transition=900)[0].read_bytes() == out.read_bytes()

@@ -97,9 +97,18 @@ def train_tokenizer(
         facts = train_spm(config, batches, output)
         extra = (facts.pop("vocab_file"),)
     else:
-        from tokcli.train.hf import train_hf
+        if config.superword_transition is not None:
+            from tokcli.train.superbpe import train_superword
 
-        text, facts = train_hf(config, batches)
+            if "-" in corpus.config.inputs:
+                from tokcli.errors import UsageError
+
+                raise UsageError("superword training reads the corpus twice and cannot read stdin", hint="pass files")
+            text, facts = train_superword(config, lambda: corpus.text_batches(batch_size))
+        else:
+            from tokcli.train.hf import train_hf
+
+            text, facts = train_hf(config, batches)
         if corpus.stats.docs == 0:
             raise InputError("the corpus is empty: no document to train on", hint="check the inputs and limits")
         with atomic_write(output, "w", if_changed=if_changed) as handle:

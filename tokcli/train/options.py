@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tokcli.errors import ConfigError, NotImplementedYetError, UsageError
+from tokcli.errors import ConfigError, UsageError
 
 Backend = Literal[
     "hf-bpe", "hf-unigram", "hf-wordpiece", "hf-wordlevel", "spm-bpe", "spm-unigram", "spm-char", "spm-word"
@@ -51,7 +51,7 @@ class TrainConfig:
         metadata={"help": "digits as the preset does, single, ltr3 (123|456|7) or rtl3 (1|234|567)"},
     )
     superword_transition: int | None = field(
-        default=None, metadata={"help": "hf-bpe: SuperBPE transition vocabulary size (not implemented yet)"}
+        default=None, metadata={"help": "hf-bpe: SuperBPE transition size; tokens after it may span up to 4 words"}
     )
     threads: int | None = field(default=None, metadata={"help": "training threads (default: all CPUs)"})
     seed: int = field(default=0, metadata={"help": "seed (sampling and sentencepiece)"})
@@ -114,6 +114,9 @@ def validate(config: TrainConfig) -> None:
             raise UsageError(
                 f"--superword-transition {config.superword_transition} must be below --vocab-size {config.vocab_size}"
             )
-        raise NotImplementedYetError(
-            "superword (SuperBPE) training is not implemented yet", hint="drop --superword-transition"
-        )
+        floor = BYTE_ALPHABET + len(config.special_tokens)
+        if config.superword_transition < floor:
+            raise ConfigError(
+                f"train.superword_transition {config.superword_transition} is below the byte alphabet plus "
+                f"special tokens ({floor})"
+            )
