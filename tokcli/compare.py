@@ -346,7 +346,7 @@ def run_compare(
 
     measured = [s for s in corpora if (tokenizers[0].name, s.name) in cells]
     rows = _rows(config, tokenizers, measured, cells, aligners)
-    summary = _summary(config, tokenizers, measured, cells, aligners)
+    summary = _summary(config, tokenizers, measured, cells)
     meta = {
         "add_special_tokens": False,
         "renyi_alpha": config.renyi_alpha,
@@ -458,7 +458,6 @@ def _summary(
     tokenizers: Sequence[LoadedTokenizer],
     corpora: Sequence[CorpusSpec],
     cells: dict[tuple[str, str], _Cell],
-    aligners: dict[str, _OffsetAligner],
 ) -> list[dict[str, Any]]:
     vocabularies = {t.name: {b for b in t.token_bytes_table if b} for t in tokenizers}
     summary = []
