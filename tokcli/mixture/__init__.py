@@ -2,27 +2,60 @@
 
 Hayase, Liu, Choi, Oh, Smith (NeurIPS 2024), "Data Mixture Inference: What do BPE Tokenizers Reveal
 about their Training Data?". For each candidate category, a text sample is pre-tokenized exactly as the
-tokenizer does and the tokenizer's merges are replayed on it (tokcli.mixture.count); a linear program
-then finds the mixture weights under which every merge was the most frequent pair
-(tokcli.mixture.lp).
+tokenizer does and the tokenizer's merges are replayed on it (:mod:`tokcli.mixture.count`); a linear
+program then finds the mixture weights under which every merge was the most frequent pair
+(:mod:`tokcli.mixture.lp`).
+
+Entry points: :func:`infer_mixture_from` (plain inputs: byte-pair merges, a pre-tokenizer spec and
+name -> documents) and :func:`infer_mixture` (a loaded tokenizer and corpus options, for the CLI).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from tokcli.corpus import Corpus, CorpusConfig
 from tokcli.errors import InputError, TokenizerError, UsageError
-from tokcli.mixture.count import MergeTable, count_words, replay
-from tokcli.mixture.lp import solve_mixture
+from tokcli.mixture import cache
+from tokcli.mixture.count import ReplayCounts, count_words, replay
+from tokcli.mixture.lp import LpResult, SolveError, solve_mixture
+from tokcli.mixture.merges import MergeTable, NotBpeError, Split, pair_key, read_hf_merges
+from tokcli.mixture.pretokenize import Pretokenizer, PretokenizerSpec, hf_pretokenizer, regex_pretokenizer
 
 if TYPE_CHECKING:
+    from tokcli.corpus import CorpusConfig
     from tokcli.loading.base import LoadedTokenizer
+
+__all__ = [
+    "InferMixtureConfig",
+    "LpResult",
+    "MergeTable",
+    "MixtureResult",
+    "NotBpeError",
+    "Pretokenizer",
+    "PretokenizerSpec",
+    "ReplayCounts",
+    "SolveError",
+    "count_categories",
+    "count_words",
+    "hf_pretokenizer",
+    "infer_mixture",
+    "infer_mixture_from",
+    "plan_categories",
+    "pretokenizer_for",
+    "read_hf_merges",
+    "regex_pretokenizer",
+    "replay",
+    "solve_mixture",
+    "to_byte_shares",
+]
+
+Unit = Literal["bytes", "pairs"]
 
 
 @dataclass(frozen=True)
@@ -44,60 +77,263 @@ class InferMixtureConfig:
     sample_bytes: int = field(
         default=100_000_000, metadata={"help": "text read per category (e.g. 100MB)", "unit": "bytes"}
     )
+    unit: str = field(
+        default="bytes",
+        metadata={"help": "proportions of bytes, or of byte pairs as the LP sees them (bytes|pairs)"},
+    )
     per_step: int = field(default=10, metadata={"help": "violated constraints added per merge step and round"})
     per_round: int = field(default=2000, metadata={"help": "violated constraints added per round"})
-    max_rounds: int = field(default=100, metadata={"help": "rounds of lazy constraint generation"})
+    max_rounds: int = field(default=1000, metadata={"help": "rounds of lazy constraint generation"})
+    threads: int | None = field(default=None, metadata={"help": "counting processes (default: all CPUs)"})
+    cache: bool = field(default=True, metadata={"help": "re-use per-category counts from the count cache"})
+    cache_dir: str | None = field(
+        default=None, metadata={"help": "count cache folder (default ~/.cache/tokcli/mixture)", "path": True}
+    )
 
     def __post_init__(self) -> None:
         for name in ("merges", "per_step", "per_round", "max_rounds", "sample_bytes"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1")
+                raise UsageError(f"infer_mixture.{name} must be >= 1, not {getattr(self, name)}")
         if self.skip_merges < 0:
-            raise ValueError("skip_merges must be >= 0")
+            raise UsageError(f"infer_mixture.skip_merges must be >= 0, not {self.skip_merges}")
+        if self.threads is not None and self.threads < 1:
+            raise UsageError(f"infer_mixture.threads must be >= 1, not {self.threads}")
+        if self.unit not in ("bytes", "pairs"):
+            raise UsageError(f"infer_mixture.unit must be bytes or pairs, not {self.unit!r}")
 
 
 @dataclass
 class MixtureResult:
-    rows: list[dict[str, Any]]
+    rows: list[dict[str, Any]]  # {"category", "proportion"}, sorted by proportion (desc), summing to 1
     meta: dict[str, Any]
     warnings: list[str]
 
+    @property
+    def proportions(self) -> dict[str, float]:
+        return {row["category"]: row["proportion"] for row in self.rows}
 
-Pretokenizer = Callable[[str], list[bytes]]
+
+@dataclass
+class _Counted:
+    counts: ReplayCounts
+    cached: bool
+    seconds: float
 
 
-def pretokenizer_for(tokenizer: LoadedTokenizer) -> tuple[Pretokenizer, str]:
-    """A function giving a document's words as bytes exactly as ``tokenizer`` pre-tokenizes them, and
-    how words split into initial symbols (``bytes`` or ``chars``)."""
+# ---------------------------------------------------------------- counting (in worker processes)
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(merges: list[tuple[bytes, bytes]], split: Split, spec: PretokenizerSpec) -> None:
+    _WORKER["table"] = MergeTable.build(merges, split)
+    _WORKER["spec"] = spec
+
+
+def _count_one(texts: list[str], steps: int, sample_bytes: int) -> ReplayCounts:
+    spec: PretokenizerSpec = _WORKER["spec"]
+    return replay(spec.count(texts), _WORKER["table"], steps, sample_bytes=sample_bytes)
+
+
+def _read_sample(texts: Iterable[str], limit: int) -> tuple[list[str], int, str]:
+    """Documents until ``limit`` bytes are reached (the last one may cross it), their bytes and hash."""
+    digest = hashlib.blake2b(digest_size=16)
+    out: list[str] = []
+    size = 0
+    for text in texts:
+        data = text.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+        out.append(text)
+        size += len(data)
+        if size >= limit:
+            break
+    return out, size, digest.hexdigest()
+
+
+def count_categories(
+    categories: Mapping[str, Iterable[str]],
+    table: MergeTable,
+    pretokenizer: PretokenizerSpec,
+    steps: int,
+    *,
+    sample_bytes: int = 100_000_000,
+    threads: int | None = None,
+    cache_dir: str | Path | None = None,
+    use_cache: bool = True,
+) -> dict[str, _Counted]:
+    """Replay counts of every category, counted in up to ``threads`` processes (never more) and
+    cached on disk by (merges, pre-tokenizer, sample, T)."""
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from multiprocessing import get_context
+
+    from tokcli.loading.base import default_threads
+
+    workers = max(1, min(threads or default_threads(), len(categories)))
+    folder = Path(cache_dir) if cache_dir is not None else cache.default_cache_dir()
+    merges_digest = table.digest(steps)
+    identity = pretokenizer.identity
+    results: dict[str, _Counted] = {}
+    started: dict[str, float] = {}
+    keys: dict[str, str] = {}
+
+    def finish(name: str, counts: ReplayCounts) -> None:
+        if counts.total == 0:
+            raise InputError(
+                f"category {name}: its sample has no byte pairs to count ({counts.sample_bytes} bytes read)",
+                hint="give the category some text (check its path)",
+            )
+        if use_cache:
+            cache.store(folder, keys[name], counts)
+        results[name] = _Counted(counts, False, time.monotonic() - started[name])
+
+    def samples() -> Iterator[tuple[str, list[str], int]]:
+        for name, texts in categories.items():
+            clock = time.monotonic()
+            sample, size, digest = _read_sample(texts, sample_bytes)
+            keys[name] = cache.cache_key(merges_digest, identity, digest, steps)
+            hit = cache.load(folder, keys[name]) if use_cache else None
+            if hit is not None and hit.merges == steps:
+                results[name] = _Counted(hit, True, time.monotonic() - clock)
+                continue
+            if not size:
+                raise InputError(f"category {name} has no text", hint="check its path and format")
+            started[name] = clock
+            yield name, sample, size
+
+    if workers == 1:
+        _init_worker(table.merge_bytes[:steps], table.split, pretokenizer)
+        for name, sample, size in samples():
+            finish(name, _count_one(sample, steps, size))
+        return {name: results[name] for name in categories}
+    context = get_context("spawn")  # never fork a process that may hold tokenizers' thread pool
+    initargs = (table.merge_bytes[:steps], table.split, pretokenizer)
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=initargs) as pool:
+        running: dict[Future[ReplayCounts], str] = {}
+
+        def drain(block_until: int) -> None:
+            while len(running) > block_until:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    finish(running.pop(future), future.result())
+
+        for name, sample, size in samples():
+            drain(workers - 1)  # at most `workers` samples in memory at once
+            running[pool.submit(_count_one, sample, steps, size)] = name
+        drain(0)
+    return {name: results[name] for name in categories}
+
+
+# ---------------------------------------------------------------- the whole method
+
+
+def infer_mixture_from(
+    merges: Sequence[tuple[bytes, bytes]],
+    pretokenizer: PretokenizerSpec,
+    categories: Mapping[str, Iterable[str]],
+    config: InferMixtureConfig = InferMixtureConfig(),
+    *,
+    added_tokens: Iterable[bytes] = (),
+    tokenizer_meta: Mapping[str, Any] | None = None,
+) -> MixtureResult:
+    """Proportions of ``categories`` (name -> documents) in the data that ``merges`` (ordered byte
+    pairs of a BPE tokenizer) were learnt from, with solver and sampling metadata. Merges building one
+    of ``added_tokens`` (added by hand, not learnt) are dropped."""
+    started = time.monotonic()
+    if len(categories) < 2:
+        raise UsageError(
+            f"infer-mixture needs at least two categories, got {len(categories)}",
+            hint="add --category NAME=PATH",
+        )
+    warnings: list[str] = []
+    table = MergeTable.build(merges, pretokenizer.split, added=added_tokens)
+    if not table.merges:
+        raise TokenizerError("the tokenizer has no usable merge", hint="give a trained BPE tokenizer")
+    steps = min(config.merges, len(table.merges))
+    if config.merges > len(table.merges):
+        warnings.append(f"merges={config.merges} exceeds the {len(table.merges)} usable merges; using all of them")
+    if config.skip_merges >= steps:
+        raise UsageError(f"skip_merges={config.skip_merges} leaves none of the {steps} merges used")
+    counted = count_categories(
+        categories,
+        table,
+        pretokenizer,
+        steps,
+        sample_bytes=config.sample_bytes,
+        threads=config.threads,
+        cache_dir=config.cache_dir,
+        use_cache=config.cache,
+    )
+    count_seconds = time.monotonic() - started
+    names = list(counted)
+    replays = [counted[n].counts for n in names]
+    merged = [pair_key(a, b) for a, b, _ in table.merges[:steps]]
+    lp = solve_mixture(
+        replays,
+        merged,
+        first_step=config.skip_merges,
+        per_step=config.per_step,
+        per_round=config.per_round,
+        max_rounds=config.max_rounds,
+    )
+    if lp.violations_left:
+        warnings.append(f"stopped after {lp.rounds} rounds with violated constraints left; raise max_rounds")
+    by_bytes = to_byte_shares(lp.weights, replays)
+    shares = by_bytes if config.unit == "bytes" else lp.weights
+    ranked = sorted(zip(shares, names, strict=True), key=lambda x: (-x[0], x[1]))
+    rows: list[dict[str, Any]] = [{"category": name, "proportion": round(share, 8)} for share, name in ranked]
+    meta = {
+        "tokenizer": dict(tokenizer_meta or {}),
+        "method": "Hayase et al. 2024 (merge replay + LP, HiGHS with lazy constraints)",
+        "unit": config.unit,
+        "pair_shares": {n: round(w, 8) for n, w in zip(names, lp.weights, strict=True)},
+        "byte_shares": {n: round(w, 8) for n, w in zip(names, by_bytes, strict=True)},
+        "merges_in_file": len(merges),
+        "merges_usable": len(table.merges),
+        "merges_used": steps,
+        "skip_merges": config.skip_merges,
+        "merges_skipped": table.skipped_summary(),
+        "merges_skipped_first": [{"index": i, "reason": why} for i, why in table.skipped[:20]],
+        "sample_bytes": {n: counted[n].counts.sample_bytes for n in names},
+        "sample_words": {n: counted[n].counts.words for n in names},
+        "cached": [n for n in names if counted[n].cached],
+        "solver": {
+            "name": "HiGHS",
+            "status": lp.status,
+            "objective": lp.objective,
+            "rounds": lp.rounds,
+            "iterations": lp.iterations,
+            "constraints": lp.constraints,
+            "seconds": lp.seconds,
+            "sweep_seconds": lp.sweep_seconds,
+        },
+        "timings": {"counting_s": round(count_seconds, 3), "total_s": round(time.monotonic() - started, 3)},
+        "warnings": warnings,
+    }
+    return MixtureResult(rows=rows, meta=meta, warnings=warnings)
+
+
+def to_byte_shares(pair_shares: Sequence[float], replays: Sequence[ReplayCounts]) -> list[float]:
+    """Convert LP weights (shares of byte pairs: counts are normalised by each category's pair total)
+    into shares of bytes: a category with P pairs in S sample bytes contributes P/S pairs per byte."""
+    raw = [
+        w * c.sample_bytes / c.total if c.total and c.sample_bytes else w
+        for w, c in zip(pair_shares, replays, strict=True)
+    ]
+    total = sum(raw) or 1.0
+    return [r / total for r in raw]
+
+
+# ---------------------------------------------------------------- the CLI's adapter
+
+
+def pretokenizer_for(tokenizer: LoadedTokenizer) -> PretokenizerSpec:
+    """How ``tokenizer`` splits text into words before BPE (byte-level tokenizers only so far)."""
     kind = tokenizer.info.kind
     if kind in ("tiktoken", "tekken"):
-        import regex
-
-        compiled = regex.compile(tokenizer.pattern)  # type: ignore[attr-defined]
-        return (lambda text: [w.encode("utf-8") for w in compiled.findall(text)]), "bytes"
+        return regex_pretokenizer(tokenizer.pattern)  # type: ignore[attr-defined]
     if kind == "hf":
-        import json
-
-        from tokenizers import Tokenizer
-
-        from tokcli.loading.bytes_ import unicode_to_bytes
-
-        data = json.loads(Path(tokenizer.info.path).read_text(encoding="utf-8"))
-        if "ByteLevel" not in json.dumps(data.get("pre_tokenizer")):
-            raise TokenizerError(
-                f"{tokenizer.info.path}: only byte-level BPE tokenizer.json files are supported so far",
-                hint="use a byte-level BPE tokenizer (GPT-2 style) or its tiktoken ranks file",
-            )
-        hf = Tokenizer.from_file(str(tokenizer.info.path))
-        pre, norm = hf.pre_tokenizer, hf.normalizer
-        table = unicode_to_bytes()
-
-        def words(text: str) -> list[bytes]:
-            if norm is not None:
-                text = norm.normalize_str(text)
-            return [bytes(table[c] for c in piece) for piece, _ in pre.pre_tokenize_str(text)]
-
-        return words, "bytes"
+        return hf_pretokenizer(tokenizer.info.path)
     raise TokenizerError(
         f"{tokenizer.info.path}: sentencepiece models are not supported by infer-mixture yet",
         hint="use a tokenizer.json or tiktoken ranks file",
@@ -105,6 +341,7 @@ def pretokenizer_for(tokenizer: LoadedTokenizer) -> tuple[Pretokenizer, str]:
 
 
 def plan_categories(config: InferMixtureConfig) -> list[tuple[str, tuple[str, ...]]]:
+    """(name, paths) of every category given by ``categories`` and ``categories_dir``."""
     categories: list[tuple[str, tuple[str, ...]]] = []
     for spec in config.categories:
         name, sep, path = spec.partition("=")
@@ -114,7 +351,7 @@ def plan_categories(config: InferMixtureConfig) -> list[tuple[str, tuple[str, ..
     if config.categories_dir is not None:
         folder = Path(config.categories_dir)
         if not folder.is_dir():
-            raise InputError(f"--categories-dir {folder}: not a folder")
+            raise InputError(f"categories_dir {folder}: not a folder")
         for entry in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
             categories.append((entry.name.split(".")[0], (str(entry),)))
     names = [n for n, _ in categories]
@@ -125,65 +362,25 @@ def plan_categories(config: InferMixtureConfig) -> list[tuple[str, tuple[str, ..
     return categories
 
 
+def _documents(corpus_config: CorpusConfig, paths: tuple[str, ...], limit: int) -> Iterator[str]:
+    from tokcli.corpus import Corpus
+
+    reader = Corpus(dataclasses.replace(corpus_config, inputs=paths, mix=(), max_bytes=limit))
+    for batch in reader.text_batches(1000):
+        yield from batch
+
+
 def infer_mixture(config: InferMixtureConfig, corpus_config: CorpusConfig, tokenizer: LoadedTokenizer) -> MixtureResult:
-    started = time.monotonic()
+    """``tokcli infer-mixture``: categories read with the corpus reader, merges from the loaded tokenizer."""
     merges = tokenizer.merges()
     if merges is None:
-        raise TokenizerError(
-            f"{tokenizer.info.path} is a {tokenizer.info.model_type} tokenizer: the method needs a BPE "
-            "tokenizer's ordered merge list",
-            hint="give a BPE tokenizer.json, a tiktoken ranks file or a sentencepiece BPE model",
-        )
+        raise NotBpeError(str(tokenizer.info.path), tokenizer.info.model_type)
     categories = plan_categories(config)
-    words_of, split = pretokenizer_for(tokenizer)
-    warnings: list[str] = []
-    initial = [bytes([b]) for b in range(256)]
-    table = MergeTable.build(merges, initial)
-    steps = min(config.merges, len(table.merges))
-    if config.merges > len(table.merges):
-        warnings.append(f"--merges {config.merges} exceeds the {len(table.merges)} usable merges; using all")
-    if config.skip_merges >= steps:
-        raise UsageError(f"--skip-merges {config.skip_merges} leaves no merge of the {steps} used")
-    counted = []
-    sample_bytes: dict[str, int] = {}
-    count_started = time.monotonic()
-    for name, paths in categories:
-        reader = Corpus(dataclasses.replace(corpus_config, inputs=paths, mix=(), max_bytes=config.sample_bytes))
-        word_counts = count_words(words_of(text) for batch in reader.text_batches(1000) for text in batch)
-        if not word_counts:
-            raise InputError(f"category {name} ({', '.join(paths)}) has no text", hint="check the path")
-        sample_bytes[name] = reader.stats.bytes
-        counted.append(replay(word_counts, table, steps, split))
-    count_seconds = time.monotonic() - count_started
-    merged = [(a << 21) | b for a, b, _ in table.merges[:steps]]
-    lp = solve_mixture(
-        counted,
-        merged,
-        first_step=config.skip_merges,
-        per_step=config.per_step,
-        per_round=config.per_round,
-        max_rounds=config.max_rounds,
-    )
-    if lp.violations_left:
-        warnings.append(f"stopped after {lp.rounds} rounds with violated constraints left; raise --max-rounds")
-    ranked = sorted(zip(lp.weights, (name for name, _ in categories), strict=True), key=lambda x: (-x[0], x[1]))
-    rows: list[dict[str, Any]] = [{"category": name, "proportion": round(weight, 8)} for weight, name in ranked]
-    meta = {
-        "tokenizer": {"name": tokenizer.name, "path": str(tokenizer.info.path), "sha256": tokenizer.info.sha256},
-        "merges_in_file": len(merges),
-        "merges_used": steps,
-        "skip_merges": config.skip_merges,
-        "merges_skipped": [{"index": i, "reason": why} for i, why in table.skipped[:100]],
-        "merges_skipped_total": len(table.skipped),
-        "sample_bytes": sample_bytes,
-        "solver": {
-            "status": lp.status,
-            "objective": lp.objective,
-            "rounds": lp.rounds,
-            "constraints": lp.constraints,
-            "seconds": lp.seconds,
-        },
-        "timings": {"counting_s": round(count_seconds, 3), "total_s": round(time.monotonic() - started, 3)},
-        "warnings": warnings,
-    }
-    return MixtureResult(rows=rows, meta=meta, warnings=warnings)
+    pretokenizer = pretokenizer_for(tokenizer)
+    # the corpus reader stops BEFORE the document that would pass its limit; ask for a little more so
+    # that the sample reaches sample_bytes (infer_mixture_from cuts it there)
+    limit = config.sample_bytes + 1_000_000
+    texts = {name: _documents(corpus_config, paths, limit) for name, paths in categories}
+    meta = {"name": tokenizer.name, "path": str(tokenizer.info.path), "sha256": tokenizer.info.sha256}
+    added = [tokenizer.token_bytes(i) for i in tokenizer.added_tokens.values() if tokenizer.check_id(i)]
+    return infer_mixture_from(merges, pretokenizer, texts, config, added_tokens=added, tokenizer_meta=meta)

@@ -5,70 +5,53 @@ pre-tokenizes them, then apply the tokenizer's merges in order, updating pair co
 Only the counts that change at each step are stored (diffs), plus the full table at step 0; each
 category's counts are later normalised by its total pair count at step 0.
 
-Symbols are integers: a token's id is its index in the token table built from the initial symbols and
-the merges (``MergeTable``); a pair is keyed as ``left << 21 | right``.
+Replay works on the UNIQUE words (word -> count), as BPE trainers do. Applying merge (a, b) -> n to
+one occurrence ``x a b y`` only changes the pairs around it: (x,a), (a,b), (b,y) lose the word's count
+and (x,n), (n,y) gain it; occurrences are processed left to right on the updated word, which is exactly
+how overlapping occurrences (``a a a``) are merged and counted by a trainer.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-PAIR_SHIFT = 21  # ids below 2**21 (2M tokens)
+from tokcli.mixture.merges import PAIR_SHIFT, MergeTable
 
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
-def pair_key(left: int, right: int) -> int:
-    return (left << PAIR_SHIFT) | right
-
-
-@dataclass
-class MergeTable:
-    """Token bytes <-> ids for the initial symbols and every usable merge, in merge order."""
-
-    ids: dict[bytes, int] = field(default_factory=dict)
-    merges: list[tuple[int, int, int]] = field(default_factory=list)  # (left, right, new) per step
-    merge_bytes: list[tuple[bytes, bytes]] = field(default_factory=list)
-    skipped: list[tuple[int, str]] = field(default_factory=list)  # (index in the input list, reason)
-
-    def symbol(self, token: bytes) -> int:
-        found = self.ids.get(token)
-        if found is None:
-            found = self.ids[token] = len(self.ids)
-        return found
-
-    @classmethod
-    def build(cls, merges: Sequence[tuple[bytes, bytes]], initial: Iterable[bytes]) -> MergeTable:
-        """Keep merges whose sides can be produced (initial symbols or earlier merges) and that create a
-        token not created before (converted merge lists can repeat one); record why others are dropped."""
-        table = cls()
-        for token in initial:
-            table.symbol(token)
-        produced = set(table.ids)
-        for index, (left, right) in enumerate(merges):
-            if left not in produced or right not in produced:
-                table.skipped.append((index, "a side can never be produced"))
-                continue
-            new = left + right
-            if new in produced:
-                table.skipped.append((index, "duplicate: creates a token created before"))
-                continue
-            produced.add(new)
-            table.merges.append((table.ids[left], table.ids[right], table.symbol(new)))
-            table.merge_bytes.append((left, right))
-        return table
+UNKNOWN_BASE = 1 << 20  # id of a character no merge uses (char-level BPE): UNKNOWN_BASE + code point
 
 
 @dataclass
 class ReplayCounts:
-    """One category: the pair table at step 0, the changed counts after each step, and the total."""
+    """One category's pair counts through the replay, as sorted arrays (one row per change).
 
-    initial: dict[int, int]
-    diffs: list[list[tuple[int, int]]]  # diffs[t]: (pair, new count) after applying merge t
+    Row r says: from step ``steps[r]`` on, pair ``pairs[r]`` has count ``counts[r]`` (until the next
+    row of the same pair). Step 0 is the table before any merge; a change made by merge t (0-based)
+    takes effect at step t + 1. Rows are sorted by (pair, step).
+    """
+
+    pairs: npt.NDArray[np.int64]
+    steps: npt.NDArray[np.int32]
+    counts: npt.NDArray[np.int64]
     total: int  # total pair count at step 0 (the normaliser)
+    merges: int  # merges replayed (T)
     words: int
     distinct_words: int
+    sample_bytes: int = 0
+
+    def state_at(self, step: int) -> dict[int, int]:
+        """Pair -> count before merge ``step`` (non-zero counts only). For tests and debugging."""
+        state: dict[int, int] = {}
+        for pair, at, count in zip(self.pairs.tolist(), self.steps.tolist(), self.counts.tolist(), strict=True):
+            if at <= step:
+                state[pair] = count
+        return {k: v for k, v in state.items() if v}
 
 
 def count_words(pretokenized: Iterable[Sequence[bytes]]) -> Counter[bytes]:
@@ -79,82 +62,112 @@ def count_words(pretokenized: Iterable[Sequence[bytes]]) -> Counter[bytes]:
     return counts
 
 
-def replay(word_counts: Counter[bytes], table: MergeTable, steps: int, split: str = "bytes") -> ReplayCounts:
-    """Apply the first ``steps`` merges of ``table`` to the counted words, recording pair-count diffs.
-
-    ``split="bytes"``: a word starts as its single bytes (byte-level BPE); ``"chars"``: as the UTF-8
-    bytes of each character (character-level BPE such as sentencepiece).
-    """
+def _symbols(word_counts: Counter[bytes], table: MergeTable) -> tuple[list[list[int]], list[int]]:
+    """Each word as its initial symbol ids, with its count."""
     words: list[list[int]] = []
     freqs: list[int] = []
-    pairs: dict[int, int] = {}
-    where: dict[int, set[int]] = {}
-    symbol = table.ids.get
+    if table.split == "bytes":  # ids 0-255 are the single bytes (MergeTable.build)
+        for word, freq in word_counts.items():
+            if len(word) > 1:
+                words.append(list(word))
+                freqs.append(freq)
+        return words, freqs
+    ids = table.ids
     for word, freq in word_counts.items():
-        if split == "bytes":
-            pieces = [word[i : i + 1] for i in range(len(word))]
-        else:
-            pieces = [ch.encode("utf-8") for ch in word.decode("utf-8", "surrogateescape")]
-        ids = [symbol(p, -1) for p in pieces]
-        index = len(words)
-        words.append(ids)
-        freqs.append(freq)
-        for a, b in itertools.pairwise(ids):
-            if a < 0 or b < 0:
-                continue
-            key = (a << PAIR_SHIFT) | b
+        chars = word.decode("utf-8", "replace")
+        if len(chars) > 1:
+            found = [ids.get(c.encode("utf-8")) for c in chars]
+            words.append([UNKNOWN_BASE + ord(c) if i is None else i for c, i in zip(chars, found, strict=True)])
+            freqs.append(freq)
+    return words, freqs
+
+
+def replay(word_counts: Counter[bytes], table: MergeTable, steps: int, *, sample_bytes: int = 0) -> ReplayCounts:
+    """Apply the first ``steps`` usable merges of ``table`` to the counted words, recording the pair
+    counts that change at every step."""
+    import numpy as np
+
+    words, freqs = _symbols(word_counts, table)
+    pairs: dict[int, int] = {}
+    where: dict[int, set[int]] = {}  # pair -> words that contain it (may be stale: checked on use)
+    for index, (symbols, freq) in enumerate(zip(words, freqs, strict=True)):
+        for key in map(lambda x, y: (x << PAIR_SHIFT) | y, symbols, symbols[1:]):
             pairs[key] = pairs.get(key, 0) + freq
-            where.setdefault(key, set()).add(index)
-    initial = dict(pairs)
-    diffs: list[list[tuple[int, int]]] = []
-    for a, b, new in table.merges[:steps]:
+            if key in where:
+                where[key].add(index)
+            else:
+                where[key] = {index}
+    out_pairs: list[int] = list(pairs)
+    out_steps: list[int] = [0] * len(pairs)
+    out_counts: list[int] = list(pairs.values())
+    total = sum(out_counts)
+    get = pairs.get
+    for step, (a, b, new) in enumerate(table.merges[:steps], 1):
         target = (a << PAIR_SHIFT) | b
-        before: dict[int, int] = {}  # counts of the pairs this step touches, as they were
+        delta: dict[int, int] = {}
+        dget = delta.get
+        left_a, right_b = a, b << PAIR_SHIFT
+        new_left, new_right = new << PAIR_SHIFT, new
         for index in where.pop(target, ()):
             symbols = words[index]
             freq = freqs[index]
             i = 0
-            merged: list[int] = []
-            found = False
-            n = len(symbols)
-            while i < n:
-                if i + 1 < n and symbols[i] == a and symbols[i + 1] == b:
-                    merged.append(new)
-                    i += 2
-                    found = True
-                else:
-                    merged.append(symbols[i])
+            n = len(symbols) - 1  # last position where a pair can start
+            hits = 0
+            try:
+                while True:
+                    i = symbols.index(a, i, n)
+                    if symbols[i + 1] != b:
+                        i += 1
+                        continue
+                    hits += 1
+                    if i:
+                        x = symbols[i - 1] << PAIR_SHIFT
+                        k = x | left_a
+                        delta[k] = dget(k, 0) - freq
+                        k = x | new_right
+                        delta[k] = dget(k, 0) + freq
+                        if k in where:
+                            where[k].add(index)
+                        else:
+                            where[k] = {index}
+                    if i + 2 <= n:
+                        y = symbols[i + 2]
+                        k = right_b | y
+                        delta[k] = dget(k, 0) - freq
+                        k = new_left | y
+                        delta[k] = dget(k, 0) + freq
+                        if k in where:
+                            where[k].add(index)
+                        else:
+                            where[k] = {index}
+                    symbols[i : i + 2] = (new,)
+                    n -= 1
                     i += 1
-            if not found:
-                continue  # a stale index: the pair left this word at an earlier step
-            for x, y in itertools.pairwise(symbols):
-                if x >= 0 and y >= 0:
-                    key = (x << PAIR_SHIFT) | y
-                    if key not in before:
-                        before[key] = pairs[key]
-                    pairs[key] -= freq
-            for x, y in itertools.pairwise(merged):
-                if x >= 0 and y >= 0:
-                    key = (x << PAIR_SHIFT) | y
-                    if key not in before:
-                        before[key] = pairs.get(key, 0)
-                    pairs[key] = pairs.get(key, 0) + freq
-                    if key != target:
-                        where.setdefault(key, set()).add(index)
-            words[index] = merged
-        step_diff = []
-        for key, old in before.items():
-            count = pairs[key]
-            if count != old:
-                step_diff.append((key, count))
-            if count == 0:
-                del pairs[key]
-        step_diff.sort()
-        diffs.append(step_diff)
+            except ValueError:
+                pass
+            if hits:
+                delta[target] = dget(target, 0) - hits * freq
+        for key, change in delta.items():
+            if change:
+                count = get(key, 0) + change
+                if count:
+                    pairs[key] = count
+                else:
+                    del pairs[key]
+                out_pairs.append(key)
+                out_steps.append(step)
+                out_counts.append(count)
+    pair_array = np.asarray(out_pairs, dtype=np.int64)
+    step_array = np.asarray(out_steps, dtype=np.int32)
+    order = np.lexsort((step_array, pair_array))
     return ReplayCounts(
-        initial=initial,
-        diffs=diffs,
-        total=sum(initial.values()),
+        pairs=pair_array[order],
+        steps=step_array[order],
+        counts=np.asarray(out_counts, dtype=np.int64)[order],
+        total=total,
+        merges=min(steps, len(table.merges)),
         words=sum(word_counts.values()),
         distinct_words=len(word_counts),
+        sample_bytes=sample_bytes,
     )

@@ -1,31 +1,49 @@
 """The mixture LP of Hayase et al. (NeurIPS 2024), solved with HiGHS and lazily added constraints.
 
-Solved with HiGHS through ``highspy``. Variables: mixture weights a_i >= 0 with sum a_i = 1, a slack
-v_t >= 0 per merge step and v_p >= 0 per pair. For every step t and every competing pair p != m(t):
+Variables: mixture weights a_i >= 0 with sum a_i = 1, a slack v_t >= 0 per merge step and v_p >= 0 per
+pair. For every step t and every competing pair p != m(t):
 
-    sum_i a_i (c_i[m(t)] - c_i[p]) + v_t + v_p >= 0        (c: counts at step t, normalised)
+    sum_i a_i (c_i[m(t)](t) - c_i[p](t)) + v_t + v_p >= 0        (c: normalised counts at step t)
 
 i.e. the merge the tokenizer chose must have been the most frequent pair of the mixture, up to slack;
-minimise sum v_t + sum v_p. The full constraint set is huge, so constraints are added lazily: solve,
-sweep all steps for the pairs violating the current solution (a max-heap of mixture counts per step,
-updated with each category's diffs), add the worst few per step, re-solve; when a sweep finds no
-violation the solution is optimal for the full LP.
+minimise sum v_t + sum v_p. The full constraint set is huge (steps x pairs), so constraints are added
+lazily (cutting planes): solve, sweep every step for constraints the current solution violates, add the
+worst, re-solve; when a sweep finds no violated constraint the solution is optimal for the full LP.
+
+The sweep is vectorised. A pair's mixture count is piecewise constant in t: it only changes at the
+steps where some category's count of it changes (the replay's diffs). For each such segment
+[s, e) of pair p with mixture value V, the constraints (t, p), s <= t < e, are violated where
+V - v_p > theta_t := mixture[m(t)](t) + v_t; the worst one is at the argmin of theta over [s, e)
+(a sparse-table range-minimum query). Each violated segment proposes that constraint; the most violated
+are added, at most ``per_step`` per step and ``per_round`` per round (the reference implementation,
+alisawuffles/tokenizer-attack, takes the worst 10 per step and 100 per round with Gurobi).
 """
 
 from __future__ import annotations
 
-import heapq
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from tokcli.errors import TokcliError
 from tokcli.mixture.count import ReplayCounts
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 # Counts are normalised per million pairs of each category (not per pair): HiGHS's feasibility tolerance
 # (1e-7) would otherwise be larger than the count differences the LP must respect.
 SCALE = 1e6
 TOLERANCE = 1e-6  # on the SCALE above: one part in 10^12 of a category's pairs
+PRUNE_SLACK = 1e-3  # a row whose activity exceeds this is not binding
+PRUNE_MIN = 500  # only rebuild the model when at least this many rows can go
+SPLIT_DEPTH = 4  # up to 2**4 - 1 violated steps found per segment and sweep
+
+
+class SolveError(TokcliError):
+    """The LP could not be solved (infeasible, unbounded or a solver failure)."""
 
 
 @dataclass
@@ -34,81 +52,180 @@ class LpResult:
     status: str
     objective: float
     rounds: int
-    constraints: int
+    constraints: int  # added over all rounds
     seconds: float
+    rows: int = 0  # constraint rows in the final model (non-binding ones are pruned)
+    sweep_seconds: float = 0.0
+    solver_seconds: float = 0.0
+    iterations: int = 0
     violations_left: int = 0
+    added: list[tuple[int, int]] = field(default_factory=list)  # (step, pair) of every constraint
     history: list[dict[str, float]] = field(default_factory=list)
 
 
+class _Events:
+    """All categories' counts merged into per-(pair, step) segments of the mixture count."""
+
+    def __init__(self, categories: Sequence[ReplayCounts], merged: Sequence[int]) -> None:
+        import numpy as np
+
+        self.steps_total = steps = len(merged)
+        self.stride = stride = steps + 1
+        self.n = len(categories)
+        self.scales = np.array([SCALE / c.total if c.total else 0.0 for c in categories])
+        self.keys: list[npt.NDArray[np.int64]] = []  # per category: pair * stride + step, sorted
+        self.values: list[npt.NDArray[np.float64]] = []  # per category: normalised count from that key on
+        pairs, when, deltas, owner = [], [], [], []
+        for i, c in enumerate(categories):
+            keep = c.steps < steps
+            p, s, n = c.pairs[keep], c.steps[keep].astype(np.int64), c.counts[keep]
+            self.keys.append(p * stride + s)
+            self.values.append(n * self.scales[i])
+            previous = np.zeros_like(n)
+            same = np.zeros(len(p), dtype=bool)
+            same[1:] = p[1:] == p[:-1]
+            previous[1:] = np.where(same[1:], n[:-1], 0)
+            pairs.append(p)
+            when.append(s)
+            deltas.append((n - previous) * self.scales[i])
+            owner.append(np.full(len(p), i, dtype=np.int32))
+        pair = np.concatenate(pairs) if pairs else np.zeros(0, dtype=np.int64)
+        step = np.concatenate(when) if when else np.zeros(0, dtype=np.int64)
+        key = pair * stride + step
+        order = np.argsort(key, kind="stable")
+        self.key = key[order]
+        self.delta = np.concatenate(deltas)[order]
+        self.owner = np.concatenate(owner)[order]
+        pair = pair[order]
+        # group = one (pair, step): its value is the cumulative sum at its last row
+        last = np.ones(len(self.key), dtype=bool)
+        last[:-1] = self.key[1:] != self.key[:-1]
+        self.group_end = np.flatnonzero(last)
+        self.group_key = self.key[self.group_end]
+        self.group_pair = pair[self.group_end]
+        self.group_start_step = self.group_key - self.group_pair * stride
+        next_same = np.zeros(len(self.group_end), dtype=bool)
+        next_same[:-1] = self.group_pair[1:] == self.group_pair[:-1]
+        self.group_stop_step = np.where(next_same, np.roll(self.group_start_step, -1), steps)
+        # the row where each group's pair block starts, for a per-pair cumulative sum
+        first = np.ones(len(self.key), dtype=bool)
+        first[1:] = pair[1:] != pair[:-1]
+        block_start = np.maximum.accumulate(np.where(first, np.arange(len(self.key)), 0))
+        self.group_block = block_start[self.group_end]
+        self.merged = np.asarray(merged, dtype=np.int64)
+        target = self.merged * stride + np.arange(steps)
+        at = np.searchsorted(self.group_key, target, side="right") - 1
+        self.target_group = np.where((at >= 0) & (self.group_pair[np.maximum(at, 0)] == self.merged), at, -1)
+
+    def group_values(self, weights: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        import numpy as np
+
+        running = np.cumsum(weights[self.owner] * self.delta)
+        before = np.where(self.group_block > 0, running[np.maximum(self.group_block - 1, 0)], 0.0)
+        out: npt.NDArray[np.float64] = running[self.group_end] - before
+        return out
+
+    def counts_at(self, steps: npt.NDArray[np.int64], pairs: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        """Normalised count of each (step, pair), per category: shape (len(steps), n)."""
+        import numpy as np
+
+        query = pairs * self.stride + steps
+        out = np.zeros((len(query), self.n))
+        for i, (keys, values) in enumerate(zip(self.keys, self.values, strict=True)):
+            at = np.searchsorted(keys, query, side="right") - 1
+            ok = (at >= 0) & (keys[np.maximum(at, 0)] // self.stride == pairs)
+            out[:, i] = np.where(ok, values[np.maximum(at, 0)], 0.0)
+        return out
+
+
+def _range_argmin(theta: npt.NDArray[np.float64], lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]) -> Any:
+    """Index of the minimum of theta over [lo, hi) for each range (hi > lo), by a sparse table."""
+    import numpy as np
+
+    levels = [np.arange(len(theta))]
+    width = 1
+    while 2 * width <= len(theta):
+        prev = levels[-1]
+        left, right = prev[: len(prev) - width], prev[width:]
+        levels.append(np.where(theta[left] <= theta[right], left, right))
+        width *= 2
+    length = hi - lo
+    k = np.floor(np.log2(np.maximum(length, 1))).astype(np.int64)
+    result = np.empty(len(lo), dtype=np.int64)
+    for level in np.unique(k):
+        sel = np.flatnonzero(k == level)
+        table = levels[level]
+        a = table[lo[sel]]
+        b = table[hi[sel] - (1 << level)]
+        result[sel] = np.where(theta[a] <= theta[b], a, b)
+    return result
+
+
 def _sweep(
-    categories: Sequence[ReplayCounts],
-    merged: Sequence[int],
-    weights: Sequence[float],
-    slack_step: dict[int, float],
+    events: _Events,
+    weights: npt.NDArray[np.float64],
+    slack_step: npt.NDArray[np.float64],
     slack_pair: dict[int, float],
     first_step: int,
     per_step: int,
+    per_round: int,
     known: set[tuple[int, int]],
-) -> list[tuple[float, int, int]]:
-    """(violation, step, pair) for the worst violated constraints of each step under ``weights`` that
-    are not ``known`` yet (known ones hold up to the solver's tolerance)."""
-    scales = [SCALE * w / c.total if c.total else 0.0 for w, c in zip(weights, categories, strict=True)]
-    tables = [dict(c.initial) for c in categories]
-    mixture: dict[int, float] = {}
-    for scale, table in zip(scales, tables, strict=True):
-        if scale:
-            for key, count in table.items():
-                mixture[key] = mixture.get(key, 0.0) + scale * count
-    heap = [(-value, key) for key, value in mixture.items()]
-    heapq.heapify(heap)
-    found: list[tuple[float, int, int]] = []
-    for t, target in enumerate(merged):
-        if t >= first_step:
-            floor = mixture.get(target, 0.0) + slack_step.get(t, 0.0)
-            held: list[tuple[float, int]] = []
-            taken = 0
-            while heap and taken < per_step:
-                negative, key = heap[0]
-                value = mixture.get(key, 0.0)
-                if -negative != value:  # stale entry
-                    heapq.heappop(heap)
-                    continue
-                if value <= floor + TOLERANCE:
-                    break
-                held.append(heapq.heappop(heap))
-                if key != target and (t, key) not in known:
-                    excess = value - floor - slack_pair.get(key, 0.0)
-                    if excess > TOLERANCE:
-                        found.append((excess, t, key))
-                        taken += 1
-            for item in held:
-                heapq.heappush(heap, item)
-        for scale, table, category in zip(scales, tables, categories, strict=True):
-            for key, count in category.diffs[t]:
-                old = table.get(key, 0)
-                table[key] = count
-                if scale:
-                    value = mixture.get(key, 0.0) + scale * (count - old)
-                    mixture[key] = value
-                    heapq.heappush(heap, (-value, key))
-    return found
+) -> tuple[list[tuple[int, int]], int]:
+    """The worst violated constraints (step, pair) not known yet, and how many violated segments exist."""
+    import numpy as np
 
-
-def _counts_at(categories: Sequence[ReplayCounts], wanted: dict[int, set[int]]) -> dict[tuple[int, int], list[float]]:
-    """Normalised count of each wanted pair at each wanted step, per category (one replay of diffs)."""
-    out: dict[tuple[int, int], list[float]] = {}
-    steps = sorted(wanted)
-    for i, category in enumerate(categories):
-        table = dict(category.initial)
-        norm = SCALE / category.total if category.total else 0.0
-        position = 0
-        for t in steps:
-            while position < t:
-                table.update(category.diffs[position])
-                position += 1
-            for key in wanted[t]:
-                out.setdefault((t, key), [0.0] * len(categories))[i] = table.get(key, 0) * norm
-    return out
+    values = events.group_values(weights)
+    target = np.where(events.target_group >= 0, values[np.maximum(events.target_group, 0)], 0.0)
+    theta = target + slack_step
+    theta[:first_step] = np.inf
+    if not len(values) or first_step >= events.steps_total:
+        return [], 0
+    pair_slack = np.zeros(len(values))
+    if slack_pair:
+        keys = np.fromiter(slack_pair, dtype=np.int64, count=len(slack_pair))
+        vals = np.fromiter(slack_pair.values(), dtype=np.float64, count=len(slack_pair))
+        order = np.argsort(keys)
+        keys, vals = keys[order], vals[order]
+        at = np.clip(np.searchsorted(keys, events.group_pair), 0, len(keys) - 1)
+        pair_slack = np.where(keys[at] == events.group_pair, vals[at], 0.0)
+    level = values - pair_slack
+    lo = np.maximum(events.group_start_step, first_step)
+    hi = events.group_stop_step
+    candidates = np.flatnonzero((level > float(theta.min()) + TOLERANCE) & (hi > lo))
+    if not len(candidates):
+        return [], 0
+    # Violated steps of each segment, worst first: the range minimum, then (breadth first) the minima
+    # of the sub-ranges on either side, to ``SPLIT_DEPTH`` levels; a sub-range whose minimum is not
+    # violated holds no violation.
+    found_seg, found_step, found_excess = [], [], []
+    seg, a, b = candidates, lo[candidates], hi[candidates]
+    for _ in range(SPLIT_DEPTH):
+        if not len(seg):
+            break
+        worst = _range_argmin(theta, a, b)
+        excess = level[seg] - theta[worst]
+        ok = excess > TOLERANCE
+        seg, a, b, worst = seg[ok], a[ok], b[ok], worst[ok]
+        found_seg.append(seg)
+        found_step.append(worst)
+        found_excess.append(excess[ok])
+        left, right = worst > a, b > worst + 1
+        seg = np.concatenate([seg[left], seg[right]])
+        a, b = np.concatenate([a[left], worst[right] + 1]), np.concatenate([worst[left], b[right]])
+    candidates = np.concatenate(found_seg)
+    worst = np.concatenate(found_step)
+    excess = np.concatenate(found_excess)
+    chosen: list[tuple[int, int]] = []
+    taken: dict[int, int] = {}
+    for index in np.argsort(-excess, kind="stable").tolist():
+        t, p = int(worst[index]), int(events.group_pair[candidates[index]])
+        if (t, p) in known or taken.get(t, 0) >= per_step:
+            continue
+        taken[t] = taken.get(t, 0) + 1
+        chosen.append((t, p))
+        if len(chosen) >= per_round:
+            break
+    return chosen, len(candidates)
 
 
 def solve_mixture(
@@ -118,9 +235,12 @@ def solve_mixture(
     first_step: int = 0,
     per_step: int = 10,
     per_round: int = 2000,
-    max_rounds: int = 100,
+    max_rounds: int = 1000,
+    prune: bool = True,
+    progress: Callable[[dict[str, float]], None] | None = None,
 ) -> LpResult:
-    """Mixture weights (in the order of ``categories``) that best explain the merge order ``merged``.
+    """Mixture weights (in the order of ``categories``) that best explain the merge order ``merged``
+    (pair keys, one per step). Constraints are only written for steps >= ``first_step``.
 
     The LP lives in one HiGHS model: each round appends the new slack columns and constraint rows and
     re-optimises from the previous basis (dual simplex warm start), as cutting-plane methods do.
@@ -129,7 +249,9 @@ def solve_mixture(
     import numpy as np
 
     started = time.monotonic()
+    events = _Events(categories, merged)
     n = len(categories)
+    steps = len(merged)
     inf = highspy.kHighsInf
     model = highspy.Highs()
     model.setOptionValue("output_flag", False)
@@ -148,66 +270,103 @@ def solve_mixture(
             model.addCol(1.0, 0.0, inf, 0, no_index, no_value)  # a slack, cost 1
         return table[key]
 
-    weights = [1.0 / n] * n
-    slack_step: dict[int, float] = {}
+    weights = np.full(n, 1.0 / n)
+    slack_step = np.zeros(steps)
     slack_pair: dict[int, float] = {}
     constraints: set[tuple[int, int]] = set()
+    added_all: list[tuple[int, int]] = []
+    row_keys: list[tuple[int, int]] = []  # (step, pair) of model rows 1, 2, ... (row 0: sum to 1)
+    dropped_once: set[tuple[int, int]] = set()
     status, objective = "no constraint was violated", 0.0
     history: list[dict[str, float]] = []
-    rounds = 0
-    left = 0
+    sweep_seconds = solver_seconds = 0.0
+    iterations = rounds = left = 0
     for rounds in range(1, max_rounds + 1):
-        violated = _sweep(categories, merged, weights, slack_step, slack_pair, first_step, per_step, constraints)
-        fresh = [(excess, t, p) for excess, t, p in violated if (t, p) not in constraints]
-        if not fresh:
+        clock = time.monotonic()
+        added, left = _sweep(events, weights, slack_step, slack_pair, first_step, per_step, per_round, constraints)
+        sweep_seconds += time.monotonic() - clock
+        if not added:
             left = 0
             break
-        fresh.sort(reverse=True)
-        added = [(t, p) for _, t, p in fresh[:per_round]]
-        left = max(0, len(fresh) - per_round)
+        left = max(0, left - len(added))
         constraints.update(added)
-        wanted: dict[int, set[int]] = {}
-        for t, p in added:
-            wanted.setdefault(t, set()).update((p, merged[t]))
-        counts = _counts_at(categories, wanted)
-        starts: list[int] = []
-        indices: list[int] = []
-        values: list[float] = []
-        for t, p in added:  # sum_i a_i (c_i[m(t)] - c_i[p]) + v_t + v_p >= 0
-            chosen, other = counts[(t, merged[t])], counts[(t, p)]
-            starts.append(len(indices))
-            indices += [*range(n), column(step_col, t), column(pair_col, p)]
-            values += [chosen[i] - other[i] for i in range(n)] + [1.0, 1.0]
+        added_all += added
+        row_keys += added
+        t_arr = np.array([t for t, _ in added], dtype=np.int64)
+        p_arr = np.array([p for _, p in added], dtype=np.int64)
+        chosen = events.counts_at(t_arr, events.merged[t_arr])
+        other = events.counts_at(t_arr, p_arr)
+        coefs = chosen - other  # sum_i a_i (c_i[m(t)] - c_i[p]) + v_t + v_p >= 0
+        m = len(added)
+        cols = np.empty((m, n + 2), dtype=np.int32)
+        cols[:, :n] = np.arange(n)
+        cols[:, n] = [column(step_col, t) for t, _ in added]
+        cols[:, n + 1] = [column(pair_col, p) for _, p in added]
+        vals = np.ones((m, n + 2))
+        vals[:, :n] = coefs
         model.addRows(
-            len(added),
-            np.zeros(len(added)),
-            np.full(len(added), inf),
-            len(indices),
-            np.asarray(starts, dtype=np.int32),
-            np.asarray(indices, dtype=np.int32),
-            np.asarray(values, dtype=np.float64),
-        )
+            m, np.zeros(m), np.full(m, inf), m * (n + 2), np.arange(0, m * (n + 2), n + 2, dtype=np.int32),
+            cols.ravel(), vals.ravel(),
+        )  # fmt: skip
+        clock = time.monotonic()
         model.run()
+        solver_seconds += time.monotonic() - clock
         model_status = model.modelStatusToString(model.getModelStatus())
         if model_status != "Optimal":
-            raise TokcliError(f"the mixture LP could not be solved: {model_status}", hint="try fewer --merges")
-        x = model.getSolution().col_value
-        weights = [max(float(v), 0.0) for v in x[:n]]
-        total = sum(weights) or 1.0
-        weights = [w / total for w in weights]
-        slack_step = {t: float(x[c]) for t, c in step_col.items()}
+            raise SolveError(
+                f"the mixture LP could not be solved: HiGHS says {model_status!r} after {rounds} rounds",
+                hint="try fewer --merges or check that the categories' samples are not empty",
+            )
+        info = model.getInfo()
+        iterations += int(info.simplex_iteration_count)
+        x = np.asarray(model.getSolution().col_value)
+        weights = np.maximum(x[:n], 0.0)
+        weights = weights / (weights.sum() or 1.0)
+        slack_step = np.zeros(steps)
+        for t, c in step_col.items():
+            slack_step[t] = x[c]
         slack_pair = {p: float(x[c]) for p, c in pair_col.items()}
-        status, objective = "optimal", float(model.getInfo().objective_function_value)
-        history.append({"round": rounds, "constraints": len(constraints), "objective": objective})
+        if prune:
+            # Drop rows with slack (non-binding at this optimum) that were never dropped before: the
+            # model stays small, and a dropped row the sweep finds violated again is re-added for good,
+            # so the loop still ends, and ends at the optimum of the full LP.
+            activity = np.asarray(model.getSolution().row_value)[1:]
+            drop = [j for j in np.flatnonzero(activity > PRUNE_SLACK).tolist() if row_keys[j] not in dropped_once]
+            if len(drop) >= PRUNE_MIN:
+                model.deleteRows(len(drop), np.asarray(drop, dtype=np.int32) + 1)
+                gone = set(drop)
+                for j in drop:
+                    constraints.discard(row_keys[j])
+                    dropped_once.add(row_keys[j])
+                row_keys = [k for j, k in enumerate(row_keys) if j not in gone]
+        status, objective = "optimal", float(info.objective_function_value)
+        history.append(
+            {
+                "round": rounds,
+                "constraints": len(added_all),
+                "rows": len(row_keys),
+                "objective": objective,
+                "sweep_s": round(sweep_seconds, 3),
+                "solver_s": round(solver_seconds, 3),
+                "iterations": iterations,
+            }
+        )
+        if progress is not None:
+            progress(history[-1])
     else:
         status = "stopped: round limit reached with violated constraints left"
     return LpResult(
-        weights=weights,
+        weights=[float(w) for w in weights],
         status=status,
         objective=objective,
         rounds=rounds,
-        constraints=len(constraints),
+        constraints=len(added_all),
+        rows=len(row_keys),
         seconds=round(time.monotonic() - started, 3),
+        sweep_seconds=round(sweep_seconds, 3),
+        solver_seconds=round(solver_seconds, 3),
+        iterations=iterations,
         violations_left=left,
         history=history,
+        added=added_all,
     )

@@ -1,0 +1,174 @@
+"""Pre-tokenizers for mixture inference: a document -> its words as bytes, exactly as the tokenizer
+splits text before BPE (its normalizer and pre-tokenizer). Accuracy depends on matching it exactly.
+
+A ``PretokenizerSpec`` is a small picklable description (counting runs in worker processes, and its
+``identity`` keys the count cache); ``build()`` gives the function. Each word is later split into the
+initial symbols given by ``split``: single bytes (byte-level BPE) or the UTF-8 bytes of each character
+(character-level BPE).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from tokcli.errors import TokenizerError
+from tokcli.mixture.merges import Split
+from tokcli.presets import PRESETS
+
+Pretokenizer = Callable[[str], list[bytes]]
+
+
+@dataclass(frozen=True)
+class PretokenizerSpec:
+    """``kind="regex"``: words are the matches of ``pattern`` (the ``regex`` module), optionally after
+    prepending a space (``prefix_space``, HF ByteLevel ``add_prefix_space``). ``kind="hf"``: the
+    normalizer and pre-tokenizer of the tokenizer.json at ``path`` (exact for any HF pipeline, slower)."""
+
+    kind: Literal["regex", "hf"]
+    pattern: str = ""
+    path: str = ""
+    prefix_space: bool = False
+    split: Split = "bytes"
+
+    @property
+    def identity(self) -> str:
+        """What the words depend on, for the count cache."""
+        if self.kind == "regex":
+            text = f"regex\0{self.pattern}\0{self.prefix_space}\0{self.split}"
+        else:
+            data = json.loads(Path(self.path).read_text(encoding="utf-8"))
+            text = "hf\0" + json.dumps([data.get("normalizer"), data.get("pre_tokenizer"), self.split], sort_keys=True)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def build(self) -> Pretokenizer:
+        """The function: a document -> its words as bytes."""
+        pieces, to_bytes = self._pieces()
+        return lambda text: [to_bytes(w) for w in pieces(text)]
+
+    def count(self, texts: Iterable[str]) -> Counter[bytes]:
+        """Word counts of ``texts`` (words are counted as strings; each distinct one is converted once)."""
+        pieces, to_bytes = self._pieces()
+        counts: Counter[str] = Counter()
+        for text in texts:
+            counts.update(pieces(text))
+        return Counter({to_bytes(word): n for word, n in counts.items()})
+
+    def _pieces(self) -> tuple[Callable[[str], list[str]], Callable[[str], bytes]]:
+        if self.kind == "regex":
+            return _regex_pieces(self.pattern, self.prefix_space), _utf8
+        return _hf_pieces(self.path), _byte_level
+
+
+def regex_pretokenizer(pattern_or_preset: str, *, prefix_space: bool = False) -> PretokenizerSpec:
+    """Byte-level BPE with a regex split: a preset name of tokcli.presets (``gpt2``, ``cl100k`` ...;
+    its tiktoken spelling) or a regex."""
+    preset = PRESETS.get(pattern_or_preset)
+    pattern = preset.tiktoken if preset else pattern_or_preset
+    try:
+        import regex
+
+        regex.compile(pattern)
+    except Exception as exc:  # regex.error
+        raise TokenizerError(f"bad pre-tokenization pattern {pattern_or_preset!r}: {exc}") from None
+    return PretokenizerSpec(kind="regex", pattern=pattern, prefix_space=prefix_space)
+
+
+def hf_pretokenizer(path: str | Path) -> PretokenizerSpec:
+    """The pre-tokenizer of a byte-level BPE tokenizer.json. The common pipelines (no normalizer, and
+    ``ByteLevel(use_regex=True)`` or ``Split(Regex) + ByteLevel(use_regex=False)``) become the same regex
+    run by the ``regex`` module (5x faster than calling HF per document); any other pipeline is run by
+    HF itself."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise TokenizerError(f"{path}: not a readable tokenizer.json ({exc})") from None
+    pre = data.get("pre_tokenizer")
+    if "ByteLevel" not in json.dumps(pre):
+        raise TokenizerError(
+            f"{path}: only byte-level BPE tokenizer.json files are supported by infer-mixture",
+            hint="use a byte-level BPE tokenizer (GPT-2 style) or its tiktoken ranks file",
+        )
+    fast = _as_regex(pre) if data.get("normalizer") is None else None
+    if fast is not None:
+        return fast
+    return PretokenizerSpec(kind="hf", path=str(path))
+
+
+def _as_regex(pre: Any) -> PretokenizerSpec | None:
+    if not isinstance(pre, dict):
+        return None
+    steps = pre.get("pretokenizers", []) if pre.get("type") == "Sequence" else [pre]
+    if len(steps) == 1 and steps[0].get("type") == "ByteLevel" and steps[0].get("use_regex", True):
+        return PretokenizerSpec(
+            kind="regex", pattern=PRESETS["gpt2"].hf, prefix_space=bool(steps[0].get("add_prefix_space"))
+        )
+    if (
+        len(steps) == 2
+        and steps[0].get("type") == "Split"
+        and "Regex" in steps[0].get("pattern", {})
+        and steps[0].get("behavior") == "Isolated"
+        and not steps[0].get("invert")
+        and steps[1].get("type") == "ByteLevel"
+        and not steps[1].get("use_regex", True)
+        and not steps[1].get("add_prefix_space")
+    ):
+        return PretokenizerSpec(kind="regex", pattern=steps[0]["pattern"]["Regex"])
+    return None
+
+
+def _utf8(word: str) -> bytes:
+    return word.encode("utf-8", "surrogatepass")
+
+
+def _byte_level(word: str) -> bytes:
+    from tokcli.loading.bytes_ import unicode_to_bytes
+
+    table = unicode_to_bytes()
+    return bytes(table[c] for c in word)
+
+
+def _regex_pieces(pattern: str, prefix_space: bool) -> Callable[[str], list[str]]:
+    import regex
+
+    compiled = regex.compile(pattern)
+    findall, finditer = compiled.findall, compiled.finditer
+
+    def pieces(text: str) -> list[str]:
+        if prefix_space and not text.startswith(" "):
+            text = " " + text
+        found: list[str] = findall(text)
+        if sum(map(len, found)) == len(text):
+            return found
+        # HF "isolated" splitting keeps the text between matches as words too
+        found, end = [], 0
+        for match in finditer(text):
+            if match.start() > end:
+                found.append(text[end : match.start()])
+            found.append(match.group())
+            end = match.end()
+        if end < len(text):
+            found.append(text[end:])
+        return [w for w in found if w]
+
+    return pieces
+
+
+def _hf_pieces(path: str) -> Callable[[str], list[str]]:
+    """Words in the byte-level alphabet, from the tokenizer.json's own normalizer and pre-tokenizer."""
+    from tokenizers import Tokenizer
+
+    hf = Tokenizer.from_file(path)
+    pre, norm = hf.pre_tokenizer, hf.normalizer
+
+    def pieces(text: str) -> list[str]:
+        if norm is not None:
+            text = norm.normalize_str(text)
+        return [piece for piece, _ in pre.pre_tokenize_str(text)]
+
+    return pieces
