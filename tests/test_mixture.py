@@ -429,3 +429,115 @@ def test_bad_inputs() -> None:
             InferMixtureConfig(**bad)
     error = NotBpeError("tok.json", "wordpiece")
     assert isinstance(error, TokcliError) and "ordered merge list" in str(error) and "\n" not in str(error)
+
+
+# ---------------------------------------------------------------- sentencepiece BPE models
+
+
+def _spm_categories() -> dict[str, list[str]]:
+    udhr = DATA / "parallel" / "udhr"
+    return {
+        "prose": _lines(DATA / "austen.txt")[:1500],
+        "python": [line for text in _lines(DATA / "code" / "python.jsonl") for line in text.splitlines()],
+        "scripts": _lines(udhr / "rus.jsonl") + _lines(udhr / "jpn.jsonl") + _lines(udhr / "hin.jsonl"),
+    }
+
+
+def _train_spm(tmp_path: Path, lines: list[str], name: str, vocab: int = 1200, **options: object) -> Path:
+    import sentencepiece as spm
+
+    out = tmp_path / f"{name}.model"
+    with out.open("wb") as model:
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(lines), model_writer=model, model_type="bpe", vocab_size=vocab,
+            minloglevel=2, num_threads=1, **options,
+        )  # fmt: skip
+    return out
+
+
+def _spm_merges(path: Path) -> list[tuple[bytes, bytes]]:
+    from tokcli.loading.registry import load_tokenizer
+
+    merges = load_tokenizer(str(path)).merges()
+    assert merges is not None
+    return merges
+
+
+SPM_OPTIONS: list[dict[str, object]] = [
+    {},
+    {"split_digits": True},
+    {"split_by_number": False},
+    {"split_by_unicode_script": False},
+    {"treat_whitespace_as_suffix": True},
+    {"max_sentencepiece_length": 4},
+]
+
+
+@pytest.mark.parametrize("options", SPM_OPTIONS, ids=lambda o: ",".join(o) or "defaults")
+def test_spm_word_splitting_explains_every_merge(tmp_path: Path, options: dict[str, object]) -> None:
+    """Train sentencepiece BPE on a known mixture (Latin prose, code, Cyrillic/Japanese/Devanagari
+    text; rare characters become UNK at the default character coverage), then replay its merges on the
+    same text: with the trainer's word splitting reproduced exactly, the true mixture explains every
+    merge, so the LP optimum is 0 and the weights are close to the truth."""
+    from tokcli.mixture import spm_pretokenizer
+
+    cats = _spm_categories()
+    weights = {"prose": 3, "python": 2, "scripts": 1}
+    lines = [line for name, texts in cats.items() for line in texts * weights[name]]
+    random.Random(0).shuffle(lines)
+    model = _train_spm(tmp_path, lines, "m", **options)
+    spec = spm_pretokenizer(model)
+    table = MergeTable.build(_spm_merges(model), "chars")
+    counted = count_categories(cats, table, spec, len(table.merges), threads=1, use_cache=False)
+    merged = [pair_key(a, b) for a, b, _ in table.merges]
+    result = solve_mixture([c.counts for c in counted.values()], merged)
+    assert len(table.merges) > 400
+    assert result.objective == pytest.approx(0.0, abs=1e-6), options
+    totals = np.array([weights[n] * counted[n].counts.total for n in cats], dtype=float)
+    assert np.abs(np.array(result.weights) - totals / totals.sum()).max() < 0.03
+
+
+def test_spm_word_splitting_of_another_model_does_not_explain_the_merges(tmp_path: Path) -> None:
+    """The check above can fail: counting a default model's merges with the rules of a model trained
+    without split_by_unicode_script (so pairs like "e" + "," become competitors the trainer could
+    never merge) leaves merges unexplained."""
+    from tokcli.mixture import PretokenizerSpec
+
+    cats = _spm_categories()
+    lines = [line for texts in cats.values() for line in texts]
+    default = _train_spm(tmp_path, lines, "default")
+    mixed_scripts = _train_spm(tmp_path, lines, "mixed", split_by_unicode_script=False)
+    table = MergeTable.build(_spm_merges(default), "chars")
+    wrong = PretokenizerSpec(kind="spm", path=str(mixed_scripts), split="chars", max_piece_chars=16)
+    counted = count_categories(cats, table, wrong, len(table.merges), threads=1, use_cache=False)
+    merged = [pair_key(a, b) for a, b, _ in table.merges]
+    assert solve_mixture([c.counts for c in counted.values()], merged).objective > 1.0
+
+
+def test_spm_word_splitter_rules(tmp_path: Path) -> None:
+    from tokcli.mixture.spm_words import SpmWordSplitter
+
+    cats = _spm_categories()
+    lines = [line for texts in cats.values() for line in texts]
+    plain = SpmWordSplitter(str(_train_spm(tmp_path, lines, "plain", character_coverage=1.0)))
+    # words start at the whitespace marker; a script change (Latin/Common/Cyrillic) cuts a word;
+    # digits are Common, like punctuation
+    assert plain("Hello, world 12.5 мир-ok") == ["▁Hello", ",", "▁world", "▁12.5", "▁мир", "-", "ok"]
+    assert plain("a\n\nb") == ["▁a", "▁b"]  # one sentence per line
+    digits = SpmWordSplitter(str(_train_spm(tmp_path, lines, "digits", split_digits=True, character_coverage=1.0)))
+    assert digits("x 2024") == ["▁x", "▁", "2", "0", "2", "4"]
+    suffix = SpmWordSplitter(str(_train_spm(tmp_path, lines, "suffix", treat_whitespace_as_suffix=True)))
+    assert suffix("ab cd") == ["ab▁", "cd▁"]  # the dummy prefix becomes a suffix too
+    # a character outside the alphabet (beyond character_coverage) is an UNK symbol: it cuts the word
+    rare = SpmWordSplitter(str(_train_spm(tmp_path, lines, "rare")))
+    assert "\u2603" not in rare.alphabet
+    assert rare("ab\u2603cd") == ["▁ab", "cd"]
+
+
+def test_spm_models_with_unsupported_options_are_refused(tmp_path: Path) -> None:
+    from tokcli.mixture.spm_words import SpmWordSplitter
+
+    lines = _spm_categories()["prose"]
+    model = _train_spm(tmp_path, lines, "nows", vocab=80, split_by_whitespace=False)
+    with pytest.raises(TokenizerError, match="split_by_whitespace"):
+        SpmWordSplitter(str(model))

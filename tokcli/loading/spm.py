@@ -156,3 +156,32 @@ class SpmTokenizer(LoadedTokenizer):
             if token_id == self._sp.unk_id() and token.replace(" ", SPM_SPACE) != self._pieces[token_id]:
                 return None
         return int(token_id)
+
+
+# TrainerSpec fields that decide how sentencepiece's trainer splits text into words and which pieces it
+# may build (sentencepiece_model.proto field number, proto default).
+_TRAINER_FIELDS: dict[str, tuple[int, int]] = {
+    "max_sentence_length": (18, 4192),
+    "max_sentencepiece_length": (20, 16),
+    "split_by_unicode_script": (21, 1),
+    "split_by_whitespace": (22, 1),
+    "split_by_number": (23, 1),
+    "treat_whitespace_as_suffix": (24, 0),
+    "split_digits": (25, 0),
+    "allow_whitespace_only_pieces": (26, 0),
+}
+
+
+def trainer_options(proto: bytes) -> dict[str, int]:
+    """The word-splitting options of the TrainerSpec recorded in a serialized ModelProto (booleans as
+    0/1), with the proto defaults for fields that are absent."""
+    try:
+        trainer = _fields(proto).get(2, [b""])[0]
+        fields = _fields(trainer if isinstance(trainer, bytes) else b"")
+    except (ValueError, IndexError) as exc:
+        raise TokenizerError(f"corrupt sentencepiece model ({exc})") from None
+    out: dict[str, int] = {}
+    for name, (number, default) in _TRAINER_FIELDS.items():
+        value = fields.get(number, [default])[-1]
+        out[name] = value if isinstance(value, int) else default
+    return out

@@ -22,10 +22,16 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tokcli.errors import InputError, TokenizerError, UsageError
 from tokcli.mixture import cache
-from tokcli.mixture.count import ReplayCounts, count_words, replay
+from tokcli.mixture.count import ReplayCounts, count_words, drop_long_pairs, replay
 from tokcli.mixture.lp import LpResult, SolveError, solve_mixture
-from tokcli.mixture.merges import MergeTable, NotBpeError, Split, pair_key, read_hf_merges
-from tokcli.mixture.pretokenize import Pretokenizer, PretokenizerSpec, hf_pretokenizer, regex_pretokenizer
+from tokcli.mixture.merges import NOT_BPE_HINT, MergeTable, NotBpeError, Split, pair_key, read_hf_merges
+from tokcli.mixture.pretokenize import (
+    Pretokenizer,
+    PretokenizerSpec,
+    hf_pretokenizer,
+    regex_pretokenizer,
+    spm_pretokenizer,
+)
 
 if TYPE_CHECKING:
     from tokcli.corpus import CorpusConfig
@@ -52,6 +58,7 @@ __all__ = [
     "regex_pretokenizer",
     "replay",
     "solve_mixture",
+    "spm_pretokenizer",
     "to_byte_shares",
 ]
 
@@ -132,7 +139,10 @@ def _init_worker(merges: list[tuple[bytes, bytes]], split: Split, spec: Pretoken
 
 def _count_one(texts: list[str], steps: int, sample_bytes: int) -> ReplayCounts:
     spec: PretokenizerSpec = _WORKER["spec"]
-    return replay(spec.count(texts), _WORKER["table"], steps, sample_bytes=sample_bytes)
+    counts = replay(spec.count(texts), _WORKER["table"], steps, sample_bytes=sample_bytes)
+    if spec.max_piece_chars:
+        counts = drop_long_pairs(counts, _WORKER["table"], spec.max_piece_chars)
+    return counts
 
 
 def _read_sample(texts: Iterable[str], limit: int) -> tuple[list[str], int, str]:
@@ -328,16 +338,15 @@ def to_byte_shares(pair_shares: Sequence[float], replays: Sequence[ReplayCounts]
 
 
 def pretokenizer_for(tokenizer: LoadedTokenizer) -> PretokenizerSpec:
-    """How ``tokenizer`` splits text into words before BPE (byte-level tokenizers only so far)."""
+    """How ``tokenizer`` splits text into words before BPE (as its trainer did)."""
     kind = tokenizer.info.kind
     if kind in ("tiktoken", "tekken"):
         return regex_pretokenizer(tokenizer.pattern)  # type: ignore[attr-defined]
     if kind == "hf":
         return hf_pretokenizer(tokenizer.info.path)
-    raise TokenizerError(
-        f"{tokenizer.info.path}: sentencepiece models are not supported by infer-mixture yet",
-        hint="use a tokenizer.json or tiktoken ranks file",
-    )
+    if kind == "spm":
+        return spm_pretokenizer(tokenizer.info.path)
+    raise TokenizerError(f"{tokenizer.info.path}: infer-mixture does not support {kind} tokenizers", hint=NOT_BPE_HINT)
 
 
 def plan_categories(config: InferMixtureConfig) -> list[tuple[str, tuple[str, ...]]]:

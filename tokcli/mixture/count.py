@@ -171,3 +171,23 @@ def replay(word_counts: Counter[bytes], table: MergeTable, steps: int, *, sample
         distinct_words=len(word_counts),
         sample_bytes=sample_bytes,
     )
+
+
+def drop_long_pairs(counts: ReplayCounts, table: MergeTable, max_chars: int) -> ReplayCounts:
+    """Drop the pairs whose merged token would be longer than ``max_chars`` characters: a trainer with
+    such a limit (sentencepiece's max_sentencepiece_length) never merges them, so they are no competitors."""
+    import dataclasses
+
+    import numpy as np
+
+    lengths = np.ones(len(table.ids), dtype=np.int64)  # characters per token id (unknown ids: 1)
+    for token, index in table.ids.items():
+        lengths[index] = len(token.decode("utf-8", "replace"))
+
+    def length(ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        known = ids < len(lengths)
+        return np.where(known, lengths[np.where(known, ids, 0)], 1)
+
+    left, right = counts.pairs >> PAIR_SHIFT, counts.pairs & ((1 << PAIR_SHIFT) - 1)
+    keep = length(left) + length(right) <= max_chars
+    return dataclasses.replace(counts, pairs=counts.pairs[keep], steps=counts.steps[keep], counts=counts.counts[keep])

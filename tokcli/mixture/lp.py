@@ -40,6 +40,8 @@ TOLERANCE = 1e-6  # on the SCALE above: one part in 10^12 of a category's pairs
 PRUNE_SLACK = 1e-3  # a row whose activity exceeds this is not binding
 PRUNE_MIN = 500  # only rebuild the model when at least this many rows can go
 SPLIT_DEPTH = 4  # up to 2**4 - 1 violated steps found per segment and sweep
+PHASE_START = 1000  # merges in the first phase of solve_mixture(phased=True)
+PHASE_GROWTH = 3  # each next phase solves this many times more merges
 
 
 class SolveError(TokcliError):
@@ -167,6 +169,7 @@ def _sweep(
     slack_step: npt.NDArray[np.float64],
     slack_pair: dict[int, float],
     first_step: int,
+    last_step: int,
     per_step: int,
     per_round: int,
     known: set[tuple[int, int]],
@@ -178,7 +181,8 @@ def _sweep(
     target = np.where(events.target_group >= 0, values[np.maximum(events.target_group, 0)], 0.0)
     theta = target + slack_step
     theta[:first_step] = np.inf
-    if not len(values) or first_step >= events.steps_total:
+    theta[target <= 0] = np.inf  # a merge no sample contains gives no constraint (as the reference)
+    if not len(values) or first_step >= last_step:
         return [], 0
     pair_slack = np.zeros(len(values))
     if slack_pair:
@@ -190,7 +194,7 @@ def _sweep(
         pair_slack = np.where(keys[at] == events.group_pair, vals[at], 0.0)
     level = values - pair_slack
     lo = np.maximum(events.group_start_step, first_step)
-    hi = events.group_stop_step
+    hi = np.minimum(events.group_stop_step, last_step)
     candidates = np.flatnonzero((level > float(theta.min()) + TOLERANCE) & (hi > lo))
     if not len(candidates):
         return [], 0
@@ -228,6 +232,17 @@ def _sweep(
     return chosen, len(candidates)
 
 
+def _phases(first_step: int, steps: int) -> list[int]:
+    """Growing prefixes of the merge list, each solved to optimality before the next (the last is all
+    steps): the weights found on the first merges, which carry most of the signal, warm-start the sweep
+    of the longer list, so far fewer constraints are added for weights that are far from the optimum."""
+    limits, limit = [], first_step + PHASE_START
+    while limit < steps:
+        limits.append(limit)
+        limit *= PHASE_GROWTH
+    return [*limits, steps]
+
+
 def solve_mixture(
     categories: Sequence[ReplayCounts],
     merged: Sequence[int],
@@ -237,6 +252,7 @@ def solve_mixture(
     per_round: int = 2000,
     max_rounds: int = 1000,
     prune: bool = True,
+    phased: bool = True,
     progress: Callable[[dict[str, float]], None] | None = None,
 ) -> LpResult:
     """Mixture weights (in the order of ``categories``) that best explain the merge order ``merged``
@@ -281,13 +297,21 @@ def solve_mixture(
     history: list[dict[str, float]] = []
     sweep_seconds = solver_seconds = 0.0
     iterations = rounds = left = 0
-    for rounds in range(1, max_rounds + 1):
+    limits = _phases(first_step, steps) if phased else [steps]
+    phase, converged = 0, False
+    while rounds < max_rounds:
         clock = time.monotonic()
-        added, left = _sweep(events, weights, slack_step, slack_pair, first_step, per_step, per_round, constraints)
+        added, left = _sweep(
+            events, weights, slack_step, slack_pair, first_step, limits[phase], per_step, per_round, constraints
+        )
         sweep_seconds += time.monotonic() - clock
         if not added:
-            left = 0
+            if phase + 1 < len(limits):
+                phase += 1
+                continue
+            left, converged = 0, True
             break
+        rounds += 1
         left = max(0, left - len(added))
         constraints.update(added)
         added_all += added
@@ -353,7 +377,7 @@ def solve_mixture(
         )
         if progress is not None:
             progress(history[-1])
-    else:
+    if not converged:
         status = "stopped: round limit reached with violated constraints left"
     return LpResult(
         weights=[float(w) for w in weights],

@@ -28,19 +28,24 @@ Pretokenizer = Callable[[str], list[bytes]]
 class PretokenizerSpec:
     """``kind="regex"``: words are the matches of ``pattern`` (the ``regex`` module), optionally after
     prepending a space (``prefix_space``, HF ByteLevel ``add_prefix_space``). ``kind="hf"``: the
-    normalizer and pre-tokenizer of the tokenizer.json at ``path`` (exact for any HF pipeline, slower)."""
+    normalizer and pre-tokenizer of the tokenizer.json at ``path`` (exact for any HF pipeline, slower).
+    ``kind="spm"``: the training-time word splitting of the sentencepiece BPE model at ``path``
+    (``tokcli.mixture.spm_words``)."""
 
-    kind: Literal["regex", "hf"]
+    kind: Literal["regex", "hf", "spm"]
     pattern: str = ""
     path: str = ""
     prefix_space: bool = False
     split: Split = "bytes"
+    max_piece_chars: int = 0  # pairs making a longer token are never merged (sentencepiece's limit)
 
     @property
     def identity(self) -> str:
         """What the words depend on, for the count cache."""
         if self.kind == "regex":
             text = f"regex\0{self.pattern}\0{self.prefix_space}\0{self.split}"
+        elif self.kind == "spm":
+            text = "spm\0" + hashlib.sha256(Path(self.path).read_bytes()).hexdigest()
         else:
             data = json.loads(Path(self.path).read_text(encoding="utf-8"))
             text = "hf\0" + json.dumps([data.get("normalizer"), data.get("pre_tokenizer"), self.split], sort_keys=True)
@@ -62,6 +67,10 @@ class PretokenizerSpec:
     def _pieces(self) -> tuple[Callable[[str], list[str]], Callable[[str], bytes]]:
         if self.kind == "regex":
             return _regex_pieces(self.pattern, self.prefix_space), _utf8
+        if self.kind == "spm":
+            from tokcli.mixture.spm_words import SpmWordSplitter
+
+            return SpmWordSplitter(self.path), _metaspace
         return _hf_pieces(self.path), _byte_level
 
 
@@ -100,6 +109,20 @@ def hf_pretokenizer(path: str | Path) -> PretokenizerSpec:
     return PretokenizerSpec(kind="hf", path=str(path))
 
 
+def spm_pretokenizer(path: str | Path) -> PretokenizerSpec:
+    """The training-time word splitting of a sentencepiece BPE ``.model``: character-level symbols, pairs
+    limited to its max_sentencepiece_length."""
+    from tokcli.loading.spm import trainer_options
+
+    try:
+        options = trainer_options(Path(path).read_bytes())
+    except OSError as exc:
+        raise TokenizerError(f"{path}: cannot read the sentencepiece model ({exc})") from None
+    return PretokenizerSpec(
+        kind="spm", path=str(path), split="chars", max_piece_chars=options["max_sentencepiece_length"]
+    )
+
+
 def _as_regex(pre: Any) -> PretokenizerSpec | None:
     if not isinstance(pre, dict):
         return None
@@ -124,6 +147,10 @@ def _as_regex(pre: Any) -> PretokenizerSpec | None:
 
 def _utf8(word: str) -> bytes:
     return word.encode("utf-8", "surrogatepass")
+
+
+def _metaspace(word: str) -> bytes:
+    return word.replace("\u2581", " ").encode("utf-8", "surrogatepass")
 
 
 def _byte_level(word: str) -> bytes:
