@@ -35,7 +35,7 @@ T = TypeVar("T")
 ENV_PREFIX = "TOKCLI_"
 
 # Section names a YAML file may contain (all commands'); a typo in a section name is an error.
-KNOWN_SECTIONS = ("corpus", "train", "encode", "decode", "compare", "infer_mixture", "count", "run")
+KNOWN_SECTIONS = ("corpus", "train", "encode", "decode", "compare", "infer_mixture", "count", "run", "scale")
 
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]i?b?|b)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "b": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12}

@@ -20,7 +20,7 @@ import typer
 
 from tokcli.config import ResolvedConfig, _optional_inner, field_types, resolve_config, section_fields
 
-PANEL_NAMES = {"corpus": "Corpus", "run": "Run"}
+PANEL_NAMES = {"corpus": "Corpus", "run": "Run", "scale": "Scale-out"}
 
 
 @dataclasses.dataclass(frozen=True)

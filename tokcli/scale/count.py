@@ -1,0 +1,519 @@
+"""``tokcli count``: pre-token counts of a corpus, as sorted Parquet parts plus ``manifest.json``.
+
+Each split (:mod:`tokcli.scale.plan`) is normalised and pre-tokenized exactly as the chosen pipeline
+does (an hf-bpe preset as ``tokcli train`` builds it, a sentencepiece normalisation rule, or an existing
+``tokenizer.json``) and its words counted (map). Word counts are routed to ``partitions`` reducers by a
+stable hash (BLAKE2b of the word's bytes, never Python's salted ``hash``), summed and sorted (reduce).
+Sums are commutative and every part is sorted, so the parts' bytes depend only on the inputs, the
+pre-tokenizer and ``partitions``: not on the engine, the number of workers, the split size or the order
+in which tasks finish.
+
+Layout of the output folder (written in a staging folder next to it and renamed into place at the end,
+so a killed run leaves no partial output)::
+
+    manifest.json              what was counted and how (see :class:`CountsManifest`), written last
+    part-00000.parquet ...     columns [source,] word (binary), count (int64); sorted by (source, word)
+
+Words are stored as bytes: the raw bytes of a byte-level pre-token (``words: "bytes"``), or the UTF-8
+of the pre-token string (``words: "utf-8"``: sentencepiece words keep their leading ``▁``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import heapq
+import os
+import pickle
+import shutil
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from tokcli import __version__
+from tokcli.corpus import CorpusConfig
+from tokcli.errors import ConfigError, InputError, OutputError, UsageError
+from tokcli.files import TEMP_PREFIX, atomic_write
+from tokcli.scale.engine import open_engine
+from tokcli.scale.options import ScaleConfig
+from tokcli.scale.plan import Split, plan_splits, read_split
+from tokcli.train.options import Digits, Normalizer
+
+MANIFEST = "manifest.json"
+FORMAT = "tokcli-counts"
+SPM_RULES = ("nmt_nfkc", "identity", "nfkc", "nfkc_cf")
+HF_PRESETS = ("gpt2", "cl100k", "o200k", "llama3", "none")
+SPM_MAX_SENTENCE = 1 << 16  # tokcli's sentencepiece max_sentence_length: longer lines are skipped
+
+
+@dataclass(frozen=True)
+class CountConfig:
+    """Options of ``tokcli count`` (YAML section ``count``)."""
+
+    output: str | None = field(default=None, metadata={"help": "counts folder to write", "path": True})
+    pretok: str = field(
+        default="gpt2",
+        metadata={
+            "help": "pre-tokenize as: an hf-bpe preset (gpt2|cl100k|o200k|llama3|none, with --digits and "
+            "--normalizer as for train), spm:RULE (nmt_nfkc|identity|nfkc|nfkc_cf) or a tokenizer.json"
+        },
+    )
+    digits: Digits = field(default="none", metadata={"help": "hf-bpe presets: the digit rule, as train --digits"})
+    normalizer: tuple[Normalizer, ...] = field(
+        default=(), metadata={"help": "hf-bpe presets: normalizers, as train --normalizer"}
+    )
+    by: Literal["none", "source"] = field(
+        default="none", metadata={"help": "source: keep one count per input source (file stem), for infer-mixture"}
+    )
+    partitions: int = field(default=4, metadata={"help": "Parquet parts (reducers) the counts are split into"})
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.partitions <= 10_000:
+            raise ConfigError(f"count.partitions must be between 1 and 10000, not {self.partitions}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Pre-tokenizers
+
+
+@dataclass(frozen=True)
+class PretokSpec:
+    """A picklable description of how words are cut; ``describe()`` goes into the manifest."""
+
+    kind: Literal["hf-bpe", "spm", "tokenizer"]
+    preset: str = ""
+    digits: str = "none"
+    normalizer: tuple[str, ...] = ()
+    rule: str = ""
+    path: str = ""
+    sha256: str = ""
+
+    @property
+    def words(self) -> Literal["bytes", "utf-8"]:
+        if self.kind == "hf-bpe":
+            return "bytes"
+        if self.kind == "spm":
+            return "utf-8"
+        return "bytes" if _tokenizer_is_byte_level(self.path) else "utf-8"
+
+    def describe(self) -> dict[str, Any]:
+        if self.kind == "hf-bpe":
+            return {"kind": "hf-bpe", "preset": self.preset, "digits": self.digits, "normalizer": list(self.normalizer)}
+        if self.kind == "spm":
+            return {"kind": "spm", "rule": self.rule}
+        return {"kind": "tokenizer", "path": self.path, "sha256": self.sha256}
+
+
+def parse_pretok(text: str, digits: str = "none", normalizer: tuple[str, ...] = ()) -> PretokSpec:
+    """``gpt2`` / ``spm:nmt_nfkc`` / ``path/to/tokenizer.json`` -> a spec (ConfigError naming count.pretok)."""
+    if text in HF_PRESETS:
+        if "none" in normalizer and len(normalizer) > 1:
+            raise ConfigError("count.normalizer 'none' cannot be combined with other normalizers")
+        return PretokSpec("hf-bpe", preset=text, digits=digits, normalizer=tuple(n for n in normalizer if n != "none"))
+    if digits != "none" or normalizer:
+        raise UsageError(
+            "--digits and --normalizer apply to hf-bpe presets only",
+            hint="a tokenizer.json brings its own; for sentencepiece the rule is spm:RULE",
+        )
+    if text.startswith("spm:"):
+        rule = text[4:]
+        if rule not in SPM_RULES:
+            raise ConfigError(
+                f"count.pretok: unknown sentencepiece rule {rule!r}", hint=f"use spm:{'|spm:'.join(SPM_RULES)}"
+            )
+        return PretokSpec("spm", rule=rule)
+    path = Path(text)
+    if path.is_dir():
+        path = path / "tokenizer.json"
+    if not path.is_file():
+        raise ConfigError(
+            f"count.pretok {text!r} is not a preset, spm:RULE or a tokenizer.json file",
+            hint=f"use one of {', '.join(HF_PRESETS)}, spm:{'|spm:'.join(SPM_RULES)}, or a tokenizer.json path",
+        )
+    from tokcli.files import sha256_file
+
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise ConfigError(f"count.pretok {path}: not a readable tokenizer.json ({exc})") from None
+    if not isinstance(data, dict) or "model" not in data:
+        raise ConfigError(f"count.pretok {path}: not a tokenizer.json (no 'model')", hint="give an HF tokenizer.json")
+    return PretokSpec("tokenizer", path=str(path.resolve()), sha256=sha256_file(path))
+
+
+def _tokenizer_is_byte_level(path: str) -> bool:
+    data = orjson.loads(Path(path).read_bytes())
+    return "ByteLevel" in orjson.dumps(data.get("pre_tokenizer")).decode()
+
+
+WordCounter = Callable[[Iterable[str]], Counter[bytes]]
+_BUILT: dict[PretokSpec, WordCounter] = {}
+
+
+def word_counter(spec: PretokSpec) -> WordCounter:
+    """The function texts -> word counts (built once per process)."""
+    found = _BUILT.get(spec)
+    if found is None:
+        found = _BUILT[spec] = _spm_counter(spec.rule) if spec.kind == "spm" else _hf_counter(spec)
+    return found
+
+
+def _hf_counter(spec: PretokSpec) -> WordCounter:
+    from tokcli.loading.bytes_ import unicode_to_bytes
+
+    if spec.kind == "hf-bpe":
+        from tokcli.train.hf import _normalizer, bpe_pre_tokenizer
+
+        normalizer, pre = _normalizer(spec.normalizer), bpe_pre_tokenizer(spec.preset, spec.digits)
+    else:
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(spec.path)
+        normalizer, pre = tokenizer.normalizer, tokenizer.pre_tokenizer
+        if pre is None:
+            raise ConfigError(f"count.pretok {spec.path}: the tokenizer has no pre-tokenizer to count words with")
+    byte_level = spec.words == "bytes"
+    table = unicode_to_bytes()
+
+    def count(texts: Iterable[str]) -> Counter[bytes]:
+        words: Counter[str] = Counter()
+        split = pre.pre_tokenize_str
+        norm = normalizer.normalize_str if normalizer is not None else None
+        for text in texts:
+            if norm is not None:
+                text = norm(text)
+            words.update([w for w, _ in split(text)])
+        if byte_level:
+            return Counter({bytes(table[c] for c in w): n for w, n in words.items()})
+        return Counter({w.encode("utf-8"): n for w, n in words.items()})
+
+    return count
+
+
+def _spm_counter(rule: str) -> WordCounter:
+    """Words as sentencepiece's trainer sees them: each line (as ``tokcli train`` feeds them) normalised
+    with ``rule`` and cut before every ``▁``."""
+    import sentencepiece as spm
+
+    normalize = spm.SentencePieceNormalizer(rule_name=rule).normalize
+
+    def count(texts: Iterable[str]) -> Counter[bytes]:
+        words: Counter[str] = Counter()
+        for text in texts:
+            for line in text.splitlines():
+                if not line.strip() or len(line.encode("utf-8")) > SPM_MAX_SENTENCE:
+                    continue
+                parts = normalize(line).split("\u2581")
+                if parts[0]:
+                    words[parts[0]] += 1
+                words.update(["\u2581" + p for p in parts[1:]])
+        return Counter({w.encode("utf-8"): n for w, n in words.items()})
+
+    return count
+
+
+# ---------------------------------------------------------------------------------------------------
+# Map and reduce tasks (top-level functions: they run in worker processes)
+
+
+def _part_of(word: bytes, partitions: int) -> int:
+    return int.from_bytes(hashlib.blake2b(word, digest_size=8).digest(), "little") % partitions
+
+
+@dataclass(frozen=True)
+class MapTask:
+    split: Split
+    corpus: CorpusConfig
+    spec: PretokSpec
+    by_source: bool
+    partitions: int
+    spill: str
+
+
+@dataclass(frozen=True)
+class SplitStats:
+    docs: dict[str, int]
+    bytes: dict[str, int]
+    words: dict[str, int]
+
+
+def spill_path(spill: str, split: int, part: int) -> Path:
+    return Path(spill) / f"split-{split:05d}.part-{part:05d}.pkl"
+
+
+def count_split(task: MapTask) -> SplitStats:
+    """Map: count one split's words and spill them, one file per partition."""
+    count = word_counter(task.spec)
+    per_source: dict[str, Counter[bytes]] = {}
+    docs: dict[str, int] = {}
+    nbytes: dict[str, int] = {}
+    for batch in read_split(task.split, task.corpus):
+        source = batch.sources if isinstance(batch.sources, str) else task.split.source
+        key = source if task.by_source else ""
+        per_source.setdefault(key, Counter()).update(count(batch.texts))
+        docs[source] = docs.get(source, 0) + len(batch)
+        nbytes[source] = nbytes.get(source, 0) + batch.total()
+    parts: list[dict[str, dict[bytes, int]]] = [{} for _ in range(task.partitions)]
+    for key, counts in per_source.items():
+        for word, n in counts.items():
+            parts[_part_of(word, task.partitions)].setdefault(key, {})[word] = n
+    for p, data in enumerate(parts):
+        target = spill_path(task.spill, task.split.index, p)
+        tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as handle:
+            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, target)
+    words = {key: sum(c.values()) for key, c in per_source.items()}
+    return SplitStats(docs=docs, bytes=nbytes, words=words)
+
+
+@dataclass(frozen=True)
+class ReduceTask:
+    part: int
+    splits: int
+    spill: str
+    folder: str
+    by_source: bool
+
+
+@dataclass(frozen=True)
+class PartInfo:
+    file: str
+    rows: int
+    sha256: str
+
+
+def part_name(part: int) -> str:
+    return f"part-{part:05d}.parquet"
+
+
+def reduce_part(task: ReduceTask) -> PartInfo:
+    """Reduce: sum one partition over all splits, sort, and write it as Parquet."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    totals: dict[tuple[str, bytes], int] = {}
+    for split in range(task.splits):
+        path = spill_path(task.spill, split, task.part)
+        with open(path, "rb") as handle:
+            data: dict[str, dict[bytes, int]] = pickle.load(handle)
+        for source, counts in data.items():
+            for word, n in counts.items():
+                key = (source, word)
+                totals[key] = totals.get(key, 0) + n
+    rows = sorted(totals.items())
+    columns: dict[str, Any] = {}
+    if task.by_source:
+        columns["source"] = pa.array([k[0] for k, _ in rows], pa.string())
+    columns["word"] = pa.array([k[1] for k, _ in rows], pa.binary())
+    columns["count"] = pa.array([n for _, n in rows], pa.int64())
+    target = Path(task.folder) / part_name(task.part)
+    with atomic_write(target, "wb") as handle:
+        pq.write_table(pa.table(columns), handle, compression="zstd")
+    from tokcli.files import sha256_file
+
+    return PartInfo(file=target.name, rows=len(rows), sha256=sha256_file(target))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Driver
+
+
+@dataclass(frozen=True)
+class CountResult:
+    output: Path
+    manifest: dict[str, Any]
+    engine: str
+    workers: int
+    wall_s: float
+
+    def report(self) -> dict[str, Any]:
+        keep = (
+            "by",
+            "distinct",
+            "docs",
+            "bytes",
+            "words",
+            "partitions",
+            "pretok",
+            "splits",
+            "sources",
+            "words_encoding",
+        )
+        body = {k: self.manifest[k] for k in keep if k in self.manifest}
+        return {
+            **body,
+            "output": str(self.output),
+            "engine": self.engine,
+            "workers": self.workers,
+            "wall_s": self.wall_s,
+        }
+
+
+def run_count(
+    config: CountConfig,
+    corpus: CorpusConfig,
+    scale: ScaleConfig,
+    *,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> CountResult:
+    """Count, reduce and move the finished folder to ``config.output``."""
+    if not config.output:
+        raise UsageError("count needs an output folder", hint="give -o/--output DIR")
+    output = Path(config.output)
+    spec = parse_pretok(config.pretok, config.digits, config.normalizer)
+    splits = plan_splits(corpus, scale.split_size, command="tokcli count")
+    started = time.monotonic()
+    with staged_folder(output) as stage:
+        spill = stage / ".spill"
+        spill.mkdir()
+        by_source = config.by == "source"
+        maps = [MapTask(s, corpus, spec, by_source, config.partitions, str(spill)) for s in splits]
+        reduces = [ReduceTask(p, len(splits), str(spill), str(stage), by_source) for p in range(config.partitions)]
+        docs: Counter[str] = Counter()
+        nbytes: Counter[str] = Counter()
+        words: Counter[str] = Counter()
+        with open_engine(scale, tasks=len(splits)) as engine:
+            for done, stats in enumerate(engine.map(count_split, maps), 1):
+                docs.update(stats.docs)
+                nbytes.update(stats.bytes)
+                words.update(stats.words)
+                if progress is not None:
+                    progress("counting", done, len(maps))
+            if sum(docs.values()) == 0:
+                raise InputError(
+                    f"no documents in {', '.join(corpus.inputs)}", hint="check the inputs and --text-field"
+                )
+            parts = []
+            for done, info in enumerate(engine.map(reduce_part, reduces), 1):
+                parts.append(info)
+                if progress is not None:
+                    progress("reducing", done, len(reduces))
+            workers = engine.workers
+            engine_name = engine.name
+        shutil.rmtree(spill)
+        sources = {
+            name: {"docs": docs[name], "bytes": nbytes[name]} | ({"words": words[name]} if by_source else {})
+            for name in sorted(docs)
+        }
+        manifest = {
+            "format": FORMAT,
+            "version": 1,
+            "pretok": spec.describe(),
+            "words_encoding": spec.words,
+            "by": config.by,
+            "partitions": config.partitions,
+            "parts": [{"file": p.file, "rows": p.rows, "sha256": p.sha256} for p in parts],
+            "distinct": sum(p.rows for p in parts),
+            "docs": sum(docs.values()),
+            "bytes": sum(nbytes.values()),
+            "words": sum(words.values()),
+            "sources": sources,
+            "splits": len(splits),
+            "inputs": list(corpus.inputs),
+            "tokcli": __version__,
+        }
+        with atomic_write(stage / MANIFEST, "wb") as handle:
+            handle.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+    return CountResult(output, manifest, engine_name, workers, round(time.monotonic() - started, 3))
+
+
+@contextlib.contextmanager
+def staged_folder(output: Path) -> Iterator[Path]:
+    """A fresh folder next to ``output`` that replaces it on success and is removed on any failure.
+
+    An existing ``output`` must be an earlier result (it holds a manifest.json) or empty."""
+    parent = output.parent if str(output.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {output}: folder {parent} does not exist", hint="create it first")
+    if output.exists() and (not output.is_dir() or (any(output.iterdir()) and not (output / MANIFEST).is_file())):
+        raise OutputError(
+            f"{output} exists and is not a tokcli output folder (no {MANIFEST})",
+            hint="remove it or choose another -o folder",
+        )
+    try:
+        stage = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{output.name}-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write in {parent}: {exc.strerror}", hint="check permissions and free space") from exc
+    try:
+        yield stage
+        os.chmod(stage, 0o777 & ~_umask())
+        old = None
+        if output.exists():
+            old = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{output.name}-old-", dir=parent))
+            os.replace(output, old / "x")
+        os.replace(stage, output)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading counts back
+
+
+def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    path = Path(folder) / MANIFEST
+    try:
+        manifest = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise InputError(
+            f"{folder}: no {MANIFEST} (not a finished tokcli count output)", hint="run tokcli count -o FOLDER first"
+        ) from None
+    except (OSError, orjson.JSONDecodeError) as exc:
+        raise InputError(f"{path}: unreadable ({exc})", hint="re-run tokcli count") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise InputError(f"{path}: not a tokcli counts manifest", hint="point at the folder written by tokcli count")
+    return manifest
+
+
+def iter_part(path: Path, by_source: bool) -> Iterator[tuple[str, bytes, int]]:
+    import pyarrow.parquet as pq
+
+    try:
+        handle = pq.ParquetFile(path)
+        for batch in handle.iter_batches(batch_size=65536):
+            sources = batch.column("source").to_pylist() if by_source else [""] * batch.num_rows
+            yield from zip(sources, batch.column("word").to_pylist(), batch.column("count").to_pylist(), strict=True)
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing part of the counts", hint="re-run tokcli count") from None
+    except Exception as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(
+            f"{path}: unreadable counts part ({type(exc).__name__}: {exc})", hint="re-run tokcli count"
+        ) from None
+
+
+def iter_counts(
+    folder: str | os.PathLike[str], manifest: dict[str, Any] | None = None
+) -> Iterator[tuple[str, bytes, int]]:
+    """All (source, word, count) rows in (source, word) order ("" as the source without ``--by source``)."""
+    manifest = manifest or read_manifest(folder)
+    by_source = manifest.get("by") == "source"
+    parts = [iter_part(Path(folder) / p["file"], by_source) for p in manifest["parts"]]
+    return heapq.merge(*parts)
+
+
+def counts_sha256(folder: str | os.PathLike[str]) -> str:
+    """SHA-256 of the sorted rows, independent of how they are split into parts."""
+    digest = hashlib.sha256()
+    for source, word, count in iter_counts(folder):
+        s = source.encode("utf-8")
+        digest.update(len(s).to_bytes(4, "little") + s + len(word).to_bytes(4, "little") + word)
+        digest.update(count.to_bytes(8, "little"))
+    return digest.hexdigest()
