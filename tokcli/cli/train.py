@@ -23,8 +23,9 @@ def train_command(config: ResolvedConfig) -> None:
     """Train a tokenizer on the INPUT corpus and write it atomically to -o OUT.
 
     hf-* backends write a tokenizer.json (tokenizers / transformers); spm-* write OUT (.model) and its
-    .vocab. A JSON report (config, SHA-256, sizes, bytes per source, times, peak RSS) goes to stdout
-    and to --report FILE. --mix NAME=WEIGHT:PATH with --max-bytes trains on a declared mixture.
+    .vocab. --from-counts DIR trains hf-bpe or spm-bpe from 'tokcli count' output instead, with the same
+    result as training on the corpus. A JSON report (config, SHA-256, sizes, bytes per source, times,
+    peak RSS) goes to stdout and to --report FILE. --mix NAME=WEIGHT:PATH with --max-bytes trains on a declared mixture.
     """
     from tokcli.corpus import Corpus
     from tokcli.files import atomic_write
@@ -32,6 +33,13 @@ def train_command(config: ResolvedConfig) -> None:
 
     settings: TrainConfig = config["train"]
     validate(settings)
+    corpus_config: CorpusConfig = config["corpus"]
+    if settings.from_counts is not None and (corpus_config.inputs or corpus_config.mix):
+        from tokcli.errors import UsageError
+
+        raise UsageError(
+            "both INPUT files and --from-counts were given", hint="train either on the corpus or on its counts"
+        )
     with (
         locked_outputs([settings.output, settings.report], config["run"]),
         progress_bar("reading corpus", unit="bytes") as update,
@@ -40,9 +48,14 @@ def train_command(config: ResolvedConfig) -> None:
         def on_progress(stats: CorpusStats) -> None:
             update(stats.bytes, description=f"reading: {stats.docs:,} docs")
 
-        report = train_tokenizer(
-            settings, Corpus(config["corpus"], progress=on_progress), if_changed=config["run"].if_changed
-        )
+        if settings.from_counts is not None:
+            from tokcli.train.counts import train_from_counts
+
+            report = train_from_counts(settings, if_changed=config["run"].if_changed)
+        else:
+            report = train_tokenizer(
+                settings, Corpus(corpus_config, progress=on_progress), if_changed=config["run"].if_changed
+            )
         text = dumps_json(report.as_dict(), indent=True).decode() + "\n"
         if settings.report:
             with atomic_write(settings.report, "w") as handle:

@@ -44,12 +44,12 @@ from tokcli.scale.engine import open_engine
 from tokcli.scale.options import ScaleConfig
 from tokcli.scale.plan import Split, plan_splits, read_split
 from tokcli.train.options import Digits, Normalizer
+from tokcli.train.spm import MAX_SENTENCE_LENGTH
 
 MANIFEST = "manifest.json"
 FORMAT = "tokcli-counts"
 SPM_RULES = ("nmt_nfkc", "identity", "nfkc", "nfkc_cf")
 HF_PRESETS = ("gpt2", "cl100k", "o200k", "llama3", "none")
-SPM_MAX_SENTENCE = 1 << 16  # tokcli's sentencepiece max_sentence_length: longer lines are skipped
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ def _spm_counter(rule: str) -> WordCounter:
         words: Counter[str] = Counter()
         for text in texts:
             for line in text.splitlines():
-                if not line.strip() or len(line.encode("utf-8")) > SPM_MAX_SENTENCE:
+                if not line.strip() or len(line.encode("utf-8")) > MAX_SENTENCE_LENGTH:
                     continue
                 parts = normalize(line).split("\u2581")
                 if parts[0]:

@@ -17,6 +17,7 @@ Normalizer = Literal["none", "nfc", "nfkc", "lowercase"]
 Preset = Literal["gpt2", "cl100k", "o200k", "llama3", "none"]
 Digits = Literal["none", "single", "ltr3", "rtl3"]
 BYTE_ALPHABET = 256
+COUNTS_BACKENDS = ("hf-bpe", "spm-bpe")  # exact training from pre-token counts (train --from-counts)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,10 @@ class TrainConfig:
     threads: int | None = field(default=None, metadata={"help": "training threads (default: all CPUs)"})
     seed: int = field(default=0, metadata={"help": "seed (sampling and sentencepiece)"})
     report: str | None = field(default=None, metadata={"help": "also write the JSON report to FILE", "path": True})
+    from_counts: str | None = field(
+        default=None,
+        metadata={"help": "train from a 'tokcli count' folder instead of a corpus (hf-bpe, spm-bpe)", "path": True},
+    )
 
     @property
     def is_spm(self) -> bool:
@@ -107,6 +112,17 @@ def validate(config: TrainConfig) -> None:
                     f"train.vocab_size {config.vocab_size} is below the byte alphabet plus special tokens ({floor})",
                     hint=f"use --vocab-size {floor} or more",
                 )
+    if config.from_counts is not None:
+        if config.backend not in COUNTS_BACKENDS:
+            raise UsageError(
+                f"--from-counts trains {' and '.join(COUNTS_BACKENDS)}, not {config.backend}",
+                hint="train that backend on the corpus itself",
+            )
+        if config.superword_transition is not None:
+            raise UsageError(
+                "--superword-transition cannot train from counts (superwords span pre-tokens)",
+                hint="train on the corpus itself",
+            )
     if config.superword_transition is not None:
         if config.backend != "hf-bpe":
             raise UsageError("--superword-transition needs --backend hf-bpe")

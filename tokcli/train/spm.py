@@ -10,13 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from tokcli.errors import OutputError, TokcliError
 from tokcli.train.options import TrainConfig
 
+MAX_SENTENCE_LENGTH = 1 << 16  # bytes; sentencepiece skips longer lines
 # tokcli normalizer chain -> sentencepiece normalization rule
 _RULES = {(): "nmt_nfkc", ("none",): "identity", ("nfkc",): "nfkc", ("nfkc", "lowercase"): "nfkc_cf"}
 
@@ -33,19 +34,8 @@ def _rule(normalizer: tuple[str, ...]) -> str:
         ) from None
 
 
-def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path) -> dict[str, Any]:
-    """Train and move ``.model``/``.vocab`` next to ``output``; returns facts for the report."""
-    import sentencepiece as spm
-
-    def sentences() -> Iterator[str]:
-        # sentencepiece's unit is a sentence (a line): it silently skips any input longer than
-        # max_sentence_length bytes, so documents are fed line by line.
-        for batch in batches:
-            for document in batch:
-                for line in document.splitlines():
-                    if line.strip():
-                        yield line
-
+def spm_options(config: TrainConfig) -> dict[str, Any]:
+    """The sentencepiece trainer options of ``config`` (shared by corpus and counts training)."""
     options: dict[str, Any] = {
         "model_type": config.backend.removeprefix("spm-"),
         "vocab_size": config.vocab_size,
@@ -56,7 +46,7 @@ def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path) -
         "num_threads": config.threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1),
         "minloglevel": 2,
         "hard_vocab_limit": True,
-        "max_sentence_length": 1 << 16,
+        "max_sentence_length": MAX_SENTENCE_LENGTH,
     }
     if config.max_token_length is not None:
         options["max_sentencepiece_length"] = config.max_token_length
@@ -64,6 +54,35 @@ def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path) -
         options["user_defined_symbols"] = list(config.special_tokens)
     if config.backend == "spm-word" or config.backend == "spm-char":
         options.pop("split_digits")
+    return options
+
+
+def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path) -> dict[str, Any]:
+    """Train and move ``.model``/``.vocab`` next to ``output``; returns facts for the report."""
+
+    def sentences() -> Iterator[str]:
+        # sentencepiece's unit is a sentence (a line): it silently skips any input longer than
+        # max_sentence_length bytes, so documents are fed line by line.
+        for batch in batches:
+            for document in batch:
+                for line in document.splitlines():
+                    if line.strip():
+                        yield line
+
+    return run_spm_trainer(config, output, lambda scratch: {"sentence_iterator": sentences()})
+
+
+def run_spm_trainer(
+    config: TrainConfig,
+    output: Path,
+    source: Callable[[Path], dict[str, Any]],
+    fix_model: Callable[[bytes], bytes] | None = None,
+) -> dict[str, Any]:
+    """Train in a scratch folder next to ``output`` with the input options ``source(scratch)`` gives,
+    optionally rewrite the .model bytes (``fix_model``), then move ``.model``/``.vocab`` into place."""
+    import sentencepiece as spm
+
+    options = spm_options(config)
     vocab_path = output.with_suffix(".vocab")
     try:
         scratch = tempfile.mkdtemp(prefix=".tokcli-spm-", dir=output.parent)
@@ -75,8 +94,9 @@ def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path) -
         # scratch folder) keeps the random folder name out of it, so reruns give byte-identical files.
         previous_cwd = os.getcwd()
         try:
+            inputs = source(Path(scratch))
             os.chdir(scratch)
-            spm.SentencePieceTrainer.train(sentence_iterator=sentences(), model_prefix="m", **options)
+            spm.SentencePieceTrainer.train(model_prefix="m", **inputs, **options)
         except TokcliError:
             raise
         except RuntimeError as exc:
@@ -88,6 +108,9 @@ def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path) -
             ) from None
         finally:
             os.chdir(previous_cwd)
+        if fix_model is not None:
+            model = prefix.with_suffix(".model")
+            model.write_bytes(fix_model(model.read_bytes()))
         os.replace(prefix.with_suffix(".vocab"), vocab_path)
         os.replace(prefix.with_suffix(".model"), output)
     finally:

@@ -1,0 +1,260 @@
+"""``tokcli train --from-counts DIR``: exact training from the pre-token counts of ``tokcli count``.
+
+The result is the file ``tokcli train`` writes from the raw corpus, byte for byte (tested):
+
+* hf-bpe: HF's Python API has no entry point for counts (huggingface/tokenizers#760). The trainer is
+  fed every unique byte-level pre-token ``count`` times, separated by spaces, with a whitespace-split
+  pre-tokenizer, no normalizer and the byte-level alphabet, so it sees exactly the word counts it would
+  have computed itself; then the real normalizer and pre-tokenizer are put back. The trainer still
+  parses the repeated words, so the cost grows with the number of words (fine up to ~10 GB of text).
+* spm-bpe: sentencepiece reads ``word<TAB>count`` lines (``input_format=tsv``); with words counted by
+  the same normalisation rule it produces the same pieces and scores. The input file name and format
+  it records in the model's TrainerSpec are removed, so the .model equals one trained on the corpus.
+
+The counts must have been made with the pre-tokenizer the training options imply (``--preset``,
+``--digits`` and ``--normalizer`` for hf-bpe; the normalisation rule for spm-bpe); otherwise the run
+stops with the ``tokcli count`` options that would fit.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from tokcli.errors import ConfigError, InputError, OutputError
+from tokcli.files import atomic_write, sha256_file
+from tokcli.train.options import TrainConfig, validate
+
+CHUNK_CHARS = 1 << 20  # characters per string handed to the HF trainer
+
+
+def expected_pretok(config: TrainConfig) -> dict[str, Any]:
+    """The manifest ``pretok`` entry that counts for ``config`` must carry."""
+    if config.backend == "spm-bpe":
+        from tokcli.train.spm import _rule
+
+        return {"kind": "spm", "rule": _rule(config.normalizer)}
+    return {
+        "kind": "hf-bpe",
+        "preset": config.preset or "gpt2",
+        "digits": config.digits,
+        "normalizer": [n for n in config.normalizer if n != "none"],
+    }
+
+
+def _count_flags(pretok: dict[str, Any]) -> str:
+    if pretok["kind"] == "spm":
+        return f"--pretok spm:{pretok['rule']}"
+    flags = f"--pretok {pretok['preset']}"
+    if pretok["digits"] != "none":
+        flags += f" --digits {pretok['digits']}"
+    for name in pretok["normalizer"]:
+        flags += f" --normalizer {name}"
+    return flags
+
+
+def check_counts(config: TrainConfig, folder: str, manifest: dict[str, Any]) -> None:
+    want = expected_pretok(config)
+    have = manifest.get("pretok")
+    if have != want:
+        shown = _count_flags(have) if isinstance(have, dict) and have.get("kind") in ("spm", "hf-bpe") else str(have)
+        raise ConfigError(
+            f"{folder}/manifest.json: the counts were made with {shown}, but this {config.backend} training "
+            f"pre-tokenizes with {_count_flags(want)}",
+            hint=f"recount with 'tokcli count {_count_flags(want)}', or change the training options to match",
+        )
+
+
+def _repeated_words(rows: Iterable[tuple[str, bytes, int]], byte_level: bool) -> Iterator[str]:
+    """Each word ``count`` times, space-separated, in strings of about CHUNK_CHARS characters."""
+    from tokcli.loading.bytes_ import bytes_to_unicode
+
+    table = bytes_to_unicode()
+    buffer: list[str] = []
+    size = 0
+    for _, word, count in rows:
+        text = "".join(table[b] for b in word) if byte_level else word.decode("utf-8")
+        unit = text + " "
+        while count > 0:
+            k = min(count, max(1, CHUNK_CHARS // len(unit)))
+            buffer.append(unit * k)
+            size += len(unit) * k
+            count -= k
+            if size >= CHUNK_CHARS:
+                yield "".join(buffer)
+                buffer, size = [], 0
+    if buffer:
+        yield "".join(buffer)
+
+
+def _train_hf_from_counts(config: TrainConfig, folder: str, manifest: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    import json
+
+    from tokenizers import pre_tokenizers
+
+    from tokcli.errors import TokcliError
+    from tokcli.scale.count import iter_counts
+    from tokcli.train.hf import build_tokenizer
+
+    tokenizer, trainer = build_tokenizer(config)
+    real_pre, real_normalizer = tokenizer.pre_tokenizer, tokenizer.normalizer
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tokenizer.normalizer = None
+    rows = iter_counts(folder, manifest)
+    try:
+        tokenizer.train_from_iterator(_repeated_words(rows, manifest["words_encoding"] == "bytes"), trainer=trainer)
+    except TokcliError:
+        raise
+    except Exception as exc:  # the Rust trainer raises plain Exceptions
+        raise ConfigError(
+            f"tokenizers could not train hf-bpe: {exc}", hint="check --vocab-size and the counts"
+        ) from None
+    tokenizer.pre_tokenizer = real_pre
+    if real_normalizer is not None:
+        tokenizer.normalizer = real_normalizer
+    text = tokenizer.to_str(pretty=True)
+    model = json.loads(text)["model"]
+    return text, {"vocab_size": tokenizer.get_vocab_size(with_added_tokens=True), "merges": len(model["merges"])}
+
+
+def _write_tsv(path: Path, folder: str, manifest: dict[str, Any]) -> None:
+    """``word<TAB>count`` per distinct word (sources summed; the leading ``▁`` dropped: sentencepiece
+    adds it back when it normalises the word)."""
+    from tokcli.scale.count import iter_counts
+
+    totals: dict[bytes, int] = {}
+    for _, word, count in iter_counts(folder, manifest):
+        totals[word] = totals.get(word, 0) + count
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        for word, count in sorted(totals.items()):
+            text = word.decode("utf-8").removeprefix("\u2581")
+            if text and "\t" not in text and "\n" not in text:
+                handle.write(f"{text}\t{count}\n")
+
+
+def strip_tsv_input(model: bytes) -> bytes:
+    """The .model bytes without TrainerSpec.input (1) and input_format (7), as a corpus-trained model has."""
+    return _rewrite_field(model, 2, lambda spec: _drop_fields(spec, {1, 7}))
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, pos
+
+
+def _encode_varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _fields(data: bytes) -> Iterator[tuple[int, int, bytes, bytes]]:
+    """(field number, wire type, raw bytes of the whole field, payload of a length-delimited field)."""
+    pos = 0
+    while pos < len(data):
+        start = pos
+        key, pos = _varint(data, pos)
+        number, wire = key >> 3, key & 7
+        payload = b""
+        if wire == 0:
+            _, pos = _varint(data, pos)
+        elif wire == 1:
+            pos += 8
+        elif wire == 5:
+            pos += 4
+        elif wire == 2:
+            length, pos = _varint(data, pos)
+            payload = data[pos : pos + length]
+            pos += length
+        else:
+            raise ValueError(f"unsupported protobuf wire type {wire}")
+        yield number, wire, data[start:pos], payload
+
+
+def _drop_fields(data: bytes, numbers: set[int]) -> bytes:
+    return b"".join(raw for number, _, raw, _ in _fields(data) if number not in numbers)
+
+
+def _rewrite_field(data: bytes, number: int, change: Any) -> bytes:
+    out = []
+    for n, wire, raw, payload in _fields(data):
+        if n == number and wire == 2:
+            body = change(payload)
+            out.append(_encode_varint((n << 3) | 2) + _encode_varint(len(body)) + body)
+        else:
+            out.append(raw)
+    return b"".join(out)
+
+
+def train_from_counts(config: TrainConfig, *, if_changed: bool = False) -> Any:
+    """Train ``config.backend`` from ``config.from_counts`` and write ``config.output``; a TrainReport."""
+    from tokcli.config import to_plain
+    from tokcli.scale.count import read_manifest
+    from tokcli.train import TrainReport, _cpu_seconds, _limit_threads, _versions
+
+    validate(config)
+    assert config.output is not None and config.from_counts is not None
+    output = Path(config.output)
+    if not output.parent.is_dir():
+        raise OutputError(f"cannot write {output}: folder {output.parent} does not exist", hint="create it first")
+    folder = config.from_counts
+    manifest = read_manifest(folder)
+    check_counts(config, folder, manifest)
+    if not manifest.get("distinct"):
+        raise InputError(f"{folder}: the counts are empty", hint="count a non-empty corpus")
+    _limit_threads(config.threads)
+    started, cpu_started = time.monotonic(), _cpu_seconds()
+    extra: tuple[str, ...] = ()
+    if config.backend == "spm-bpe":
+        from tokcli.train.spm import run_spm_trainer
+
+        def tsv_input(scratch: Path) -> dict[str, Any]:
+            _write_tsv(scratch / "counts.tsv", folder, manifest)
+            return {"input": "counts.tsv", "input_format": "tsv"}
+
+        facts = run_spm_trainer(config, output, tsv_input, fix_model=strip_tsv_input)
+        extra = (facts.pop("vocab_file"),)
+    else:
+        text, facts = _train_hf_from_counts(config, folder, manifest)
+        with atomic_write(output, "w", if_changed=if_changed) as handle:
+            handle.write(text)
+    total = manifest.get("bytes", 0)
+    sources = {
+        name: {
+            "docs": entry["docs"],
+            "bytes": entry["bytes"],
+            "byte_share": round(entry["bytes"] / total, 6) if total else 0.0,
+        }
+        for name, entry in sorted(manifest.get("sources", {}).items())
+    }
+    import resource
+
+    return TrainReport(
+        backend=config.backend,
+        tokenizer=str(output),
+        sha256=sha256_file(output),
+        vocab_size=int(facts["vocab_size"]),
+        merges=facts.get("merges"),
+        docs=int(manifest.get("docs", 0)),
+        bytes=int(total),
+        sources=sources,
+        stop_reason="end",
+        wall_s=round(time.monotonic() - started, 3),
+        cpu_s=round(_cpu_seconds() - cpu_started, 3),
+        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        config=to_plain(config),
+        versions=_versions(),
+        extra_files=extra,
+    )
