@@ -19,7 +19,7 @@ from tokcli.locks import output_lock
 ROOT = Path(__file__).parents[1]
 DATA = ROOT / "tests" / "data"
 BPE = DATA / "tokenizers" / "bpe-bytelevel.json"
-SLOW = ("--engine", "tokenizers", "-f", "tokens", "--batch-size", "50")  # runs long enough to be interrupted
+SLOW = ("--tokenizer-engine", "tokenizers", "-f", "tokens", "--batch-size", "50")  # runs long enough to be interrupted
 
 
 def tokcli(*argv: str, **kwargs: object) -> subprocess.Popen[str]:
@@ -74,7 +74,9 @@ def test_interrupted_encode_leaves_old_output_and_no_temp_files(
 
 def test_killed_run_never_leaves_a_partial_output(tmp_path: Path, big_corpus: Path) -> None:
     out = tmp_path / "shard.bin"
-    proc = tokcli("encode", "-t", str(BPE), str(big_corpus), "-f", "bin", "-o", str(out), "--engine", "tokenizers")
+    proc = tokcli(
+        "encode", "-t", str(BPE), str(big_corpus), "-f", "bin", "-o", str(out), "--tokenizer-engine", "tokenizers"
+    )
     _wait_started(proc)
     proc.kill()
     proc.communicate(timeout=60)

@@ -18,8 +18,9 @@ from tokcli.corpus import CorpusConfig
 from tokcli.encode.options import DecodeConfig, EncodeConfig, resolve_format
 from tokcli.errors import InputError
 from tokcli.runopts import RunConfig, locked_outputs
+from tokcli.scale.options import ScaleConfig
 
-ENCODE_SECTIONS = {"encode": EncodeConfig, "corpus": CorpusConfig, "run": RunConfig}
+ENCODE_SECTIONS = {"encode": EncodeConfig, "corpus": CorpusConfig, "run": RunConfig, "scale": ScaleConfig}
 DECODE_SECTIONS = {"decode": DecodeConfig}
 log = logging.getLogger("tokcli")
 
@@ -33,7 +34,7 @@ def _require_tokenizer(spec: str) -> None:
 @config_command(
     ENCODE_SECTIONS,
     positional="corpus.inputs",
-    rename=CORPUS_RENAMES,
+    rename={**CORPUS_RENAMES, "encode.engine": "--tokenizer-engine"},
     short={"encode.tokenizer": "-t", "encode.output": "-o", "encode.format": "-f"},
 )
 def encode_command(config: ResolvedConfig) -> None:
@@ -43,7 +44,9 @@ def encode_command(config: ResolvedConfig) -> None:
     corpus formats: one output record per document (jsonl passes the id field through). npy/bin
     write one flat id array plus OUTPUT.index.json with document offsets (nanoGPT-style shards).
     Special tokens are NOT added unless --add-special-tokens is given. Ids equal those of the
-    tokenizer's own library (tokenizers, sentencepiece or tiktoken).
+    tokenizer's own library (tokenizers, sentencepiece or tiktoken). -o DIR/ (a folder) writes one
+    tokens-NNNNN.bin + .idx shard per input split with --engine local|ray and --workers N, and a
+    manifest.json last; --resume finishes an interrupted run.
     """
     from tokcli.corpus import Corpus
     from tokcli.encode import encode_documents
@@ -53,6 +56,13 @@ def encode_command(config: ResolvedConfig) -> None:
     settings: EncodeConfig = config["encode"]
     corpus_config: CorpusConfig = config["corpus"]
     _require_tokenizer(settings.tokenizer)
+    from tokcli.scale.encode import is_shard_output
+
+    if is_shard_output(settings.output):
+        _encode_shards(config)
+        return
+    if settings.resume:
+        raise typer.BadParameter("--resume needs a shard folder: -o DIR/", param_hint="'--resume'")
     to_terminal = settings.output in (None, "", "-") and is_tty(sys.stdout)
     settings = dataclasses.replace(settings, format=resolve_format(settings.format, to_terminal=to_terminal))
     if not corpus_config.inputs and not corpus_config.mix:
@@ -78,6 +88,34 @@ def encode_command(config: ResolvedConfig) -> None:
         log.info("wrote %d tokens of %d documents to %s%s", result.tokens, result.docs, result.output, extra)
     if corpus.stats.stop_reason == "source_exhausted":
         log.warning("mixture source %s ran out; stopped early", corpus.stats.exhausted_source)
+
+
+def _encode_shards(config: ResolvedConfig) -> None:
+    from tokcli.cli.count import folder_lock
+    from tokcli.scale.encode import encode_shards
+
+    settings: EncodeConfig = config["encode"]
+    with (
+        folder_lock(settings.output, config["run"]),
+        progress_bar("encoding", unit="splits") as update,
+    ):
+        result = encode_shards(
+            settings,
+            config["corpus"],
+            config["scale"],
+            progress=lambda done, total: update(done, description=f"encoding: {done}/{total} splits"),
+        )
+    log.info(
+        "wrote %d tokens of %d documents to %d shards in %s (%d encoded now, %s engine, %d workers, %.1f s)",
+        result.tokens,
+        result.docs,
+        result.splits,
+        result.output,
+        result.encoded,
+        result.engine,
+        result.workers,
+        result.wall_s,
+    )
 
 
 @app.command("decode")

@@ -43,6 +43,9 @@ class EncodeConfig:
     engine: Literal["auto", "tokenizers"] = field(
         default="auto", metadata={"help": "tokenizer.json engine (auto: tiktoken when provably identical)"}
     )
+    resume: bool = field(
+        default=False, metadata={"help": "shard folder (-o DIR/): encode only the splits not done yet"}
+    )
 
 
 @dataclass(frozen=True)
