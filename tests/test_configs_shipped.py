@@ -8,11 +8,12 @@ import pytest
 
 from tokcli.cli.compare import SECTIONS as COMPARE
 from tokcli.cli.encode import ENCODE_SECTIONS
+from tokcli.cli.infer_mixture import SECTIONS as INFER_MIXTURE
 from tokcli.cli.train import SECTIONS as TRAIN
 from tokcli.config import read_yaml, resolve_config
 
 CONFIGS = sorted((Path(__file__).parents[1] / "configs").glob("*.yaml"))
-COMMANDS = {"train": TRAIN, "encode": ENCODE_SECTIONS, "compare": COMPARE}
+COMMANDS = {"train": TRAIN, "encode": ENCODE_SECTIONS, "compare": COMPARE, "infer_mixture": INFER_MIXTURE}
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
@@ -24,6 +25,10 @@ def test_config_loads(path: Path) -> None:
         corpus = resolved.sections.get("corpus")
         if corpus is not None:
             for item in corpus.inputs + tuple(p for m in corpus.mix for p in m.paths):
+                assert Path(item).exists(), f"{path.name}: {item} does not exist"
+        mixture = resolved.sections.get("infer_mixture")
+        if mixture is not None:
+            for item in (mixture.tokenizer, *(p for c in mixture.categories for p in c.path)):
                 assert Path(item).exists(), f"{path.name}: {item} does not exist"
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from tokcli.errors import InputError, TokenizerError, UsageError
+from tokcli.errors import ConfigError, InputError, TokenizerError, UsageError
 from tokcli.mixture import cache
 from tokcli.mixture.count import ReplayCounts, count_words, drop_long_pairs, replay
 from tokcli.mixture.lp import LpResult, SolveError, solve_mixture
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from tokcli.loading.base import LoadedTokenizer
 
 __all__ = [
+    "Category",
     "InferMixtureConfig",
     "LpResult",
     "MergeTable",
@@ -65,6 +66,33 @@ __all__ = [
 Unit = Literal["bytes", "pairs"]
 
 
+_CATEGORY_FIX = "write it as NAME=PATH, e.g. --category python=data/python.jsonl"
+
+
+@dataclass(frozen=True)
+class Category:
+    """One candidate category: ``NAME=PATH[,PATH...]`` on the command line, or in YAML a mapping
+    ``{name: NAME, path: PATH or [PATH, ...], text_field: FIELD}`` (text_field defaults to the corpus
+    section's)."""
+
+    name: str
+    path: tuple[str, ...] = field(metadata={"path": True})
+    text_field: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.name or "/" in self.name:
+            raise ConfigError(f"category {self.name!r}: bad or missing name", hint=_CATEGORY_FIX)
+        if not self.path:
+            raise ConfigError(f"category {self.name!r} has no path", hint=_CATEGORY_FIX)
+
+    @classmethod
+    def from_string(cls, spec: str) -> Category:
+        name, sep, paths = spec.partition("=")
+        if not sep or not name or not paths:
+            raise ConfigError(f"bad category {spec!r}", hint=_CATEGORY_FIX)
+        return cls(name=name, path=tuple(p for p in paths.split(",") if p))
+
+
 @dataclass(frozen=True)
 class InferMixtureConfig:
     """Options of ``tokcli infer-mixture`` (YAML section ``infer_mixture``)."""
@@ -73,8 +101,8 @@ class InferMixtureConfig:
         default="", metadata={"help": "the BPE tokenizer (file, folder or NAME=PATH)", "path": "spec"}
     )
     pattern: str | None = field(default=None, metadata={"help": "pre-tokenization regex of a ranks file"})
-    categories: tuple[str, ...] = field(
-        default=(), metadata={"help": "candidate category NAME=PATH (repeatable)", "path": "spec"}
+    categories: tuple[Category, ...] = field(
+        default=(), metadata={"help": "candidate category NAME=PATH[,PATH...] (repeatable)"}
     )
     categories_dir: str | None = field(
         default=None, metadata={"help": "folder of category files: one category per file", "path": True}
@@ -349,32 +377,31 @@ def pretokenizer_for(tokenizer: LoadedTokenizer) -> PretokenizerSpec:
     raise TokenizerError(f"{tokenizer.info.path}: infer-mixture does not support {kind} tokenizers", hint=NOT_BPE_HINT)
 
 
-def plan_categories(config: InferMixtureConfig) -> list[tuple[str, tuple[str, ...]]]:
-    """(name, paths) of every category given by ``categories`` and ``categories_dir``."""
-    categories: list[tuple[str, tuple[str, ...]]] = []
-    for spec in config.categories:
-        name, sep, path = spec.partition("=")
-        if not sep or not name or not path:
-            raise UsageError(f"bad category {spec!r}", hint="write it as NAME=PATH")
-        categories.append((name, (path,)))
+def plan_categories(config: InferMixtureConfig) -> list[Category]:
+    """Every category given by ``categories`` and ``categories_dir`` (one per file, named by its stem)."""
+    categories = list(config.categories)
     if config.categories_dir is not None:
         folder = Path(config.categories_dir)
         if not folder.is_dir():
-            raise InputError(f"categories_dir {folder}: not a folder")
+            raise InputError(f"categories_dir {folder}: not a folder", hint="give a folder with one file per category")
         for entry in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
-            categories.append((entry.name.split(".")[0], (str(entry),)))
-    names = [n for n, _ in categories]
-    if len(set(names)) != len(names):
-        raise UsageError("two categories share a name", hint="give each NAME=PATH a distinct name")
+            categories.append(Category(name=entry.name.split(".")[0], path=(str(entry),)))
+    names = [c.name for c in categories]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise UsageError(f"two categories are named {twice[0]!r}", hint="give each category a distinct name")
     if len(categories) < 2:
         raise UsageError("infer-mixture needs at least two categories", hint="add --category NAME=PATH")
     return categories
 
 
-def _documents(corpus_config: CorpusConfig, paths: tuple[str, ...], limit: int) -> Iterator[str]:
+def _documents(corpus_config: CorpusConfig, category: Category, limit: int) -> Iterator[str]:
     from tokcli.corpus import Corpus
 
-    reader = Corpus(dataclasses.replace(corpus_config, inputs=paths, mix=(), max_bytes=limit))
+    changes: dict[str, Any] = {"inputs": category.path, "mix": (), "max_bytes": limit}
+    if category.text_field:
+        changes["text_field"] = category.text_field
+    reader = Corpus(dataclasses.replace(corpus_config, **changes))
     for batch in reader.text_batches(1000):
         yield from batch
 
@@ -389,7 +416,7 @@ def infer_mixture(config: InferMixtureConfig, corpus_config: CorpusConfig, token
     # the corpus reader stops BEFORE the document that would pass its limit; ask for a little more so
     # that the sample reaches sample_bytes (infer_mixture_from cuts it there)
     limit = config.sample_bytes + 1_000_000
-    texts = {name: _documents(corpus_config, paths, limit) for name, paths in categories}
+    texts = {c.name: _documents(corpus_config, c, limit) for c in categories}
     meta = {"name": tokenizer.name, "path": str(tokenizer.info.path), "sha256": tokenizer.info.sha256}
     added = [tokenizer.token_bytes(i) for i in tokenizer.added_tokens.values() if tokenizer.check_id(i)]
     return infer_mixture_from(merges, pretokenizer, texts, config, added_tokens=added, tokenizer_meta=meta)

@@ -243,13 +243,98 @@ def _phases(first_step: int, steps: int) -> list[int]:
     return [*limits, steps]
 
 
+class _Model:
+    """The LP in HiGHS, in a sparse form equivalent to the rows above. Mixture counts are shared: a
+    step's chosen-merge level y_t = sum_i a_i c_i[m(t)](t) + v_t, and the count of pair p over one
+    segment (the steps where no category's count of p changes) z_s = sum_i a_i c_i[p](s), are columns
+    defined once by an equality row; each constraint (t, p) is then the 3-entry row y_t - z_s + v_p >= 0.
+    Thousands of constraints share a few steps and segments (at T = 10,000 on 30 categories, 114,000
+    constraints use 6,400 steps and 11,300 segments), so the weight columns appear in far fewer rows:
+    about 5x fewer non-zeros."""
+
+    def __init__(self, events: _Events) -> None:
+        import highspy
+        import numpy as np
+
+        self.events = events
+        self.n = n = events.n
+        self.inf = highspy.kHighsInf
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("random_seed", 0)
+        self._empty = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64))
+        for _ in range(n):  # mixture weights, cost 0
+            self.highs.addCol(0.0, 0.0, self.inf, 0, *self._empty)
+        self.highs.addRow(1.0, 1.0, n, np.arange(n, dtype=np.int32), np.ones(n))  # they sum to 1
+        self.rows: list[tuple[int, int] | None] = [None]  # per model row: (step, pair), None = a definition
+        self.step_slack: dict[int, int] = {}  # step -> column of v_t
+        self.step_level: dict[int, int] = {}  # step -> column of y_t
+        self.pair_slack: dict[int, int] = {}  # pair -> column of v_p
+        self.segment: dict[int, int] = {}  # segment (group of _Events) -> column of z_s
+
+    def _column(self, cost: float, lower: float) -> int:
+        col = int(self.highs.getNumCol())
+        self.highs.addCol(cost, lower, self.inf, 0, *self._empty)
+        return col
+
+    def _define(self, col: int, counts: Any, extra: int | None = None) -> None:
+        """Row: col - sum_i a_i counts_i [- extra] = 0."""
+        import numpy as np
+
+        nz = np.flatnonzero(counts)
+        index = [col, *nz.tolist()] + ([extra] if extra is not None else [])
+        value = [1.0, *(-counts[nz]).tolist()] + ([-1.0] if extra is not None else [])
+        self.highs.addRow(0.0, 0.0, len(index), np.asarray(index, dtype=np.int32), np.asarray(value))
+        self.rows.append(None)
+
+    def add(self, constraints: Sequence[tuple[int, int]]) -> None:
+        import numpy as np
+
+        events = self.events
+        steps = sorted({t for t, _ in constraints if t not in self.step_level})
+        if steps:
+            t_arr = np.asarray(steps, dtype=np.int64)
+            for t, counts in zip(steps, events.counts_at(t_arr, events.merged[t_arr]), strict=True):
+                self.step_slack[t] = self._column(1.0, 0.0)
+                self.step_level[t] = self._column(0.0, -self.inf)
+                self._define(self.step_level[t], counts, extra=self.step_slack[t])
+        keys = np.asarray([p * events.stride + t for t, p in constraints], dtype=np.int64)
+        groups = (np.searchsorted(events.group_key, keys, side="right") - 1).tolist()
+        fresh = sorted({g for g in groups if g not in self.segment})
+        if fresh:
+            g_arr = np.asarray(fresh, dtype=np.int64)
+            at = np.maximum(events.group_start_step[g_arr], 0)
+            for g, counts in zip(fresh, events.counts_at(at, events.group_pair[g_arr]), strict=True):
+                self.segment[g] = self._column(0.0, -self.inf)
+                self._define(self.segment[g], counts)
+        index: list[int] = []
+        for (t, p), g in zip(constraints, groups, strict=True):
+            if p not in self.pair_slack:
+                self.pair_slack[p] = self._column(1.0, 0.0)
+            index += (self.step_level[t], self.segment[g], self.pair_slack[p])
+        m = len(constraints)
+        self.highs.addRows(
+            m, np.zeros(m), np.full(m, self.inf), 3 * m, np.arange(0, 3 * m, 3, dtype=np.int32),
+            np.asarray(index, dtype=np.int32), np.tile([1.0, -1.0, 1.0], m),
+        )  # fmt: skip
+        self.rows += constraints
+
+    def drop(self, positions: Sequence[int]) -> None:
+        """Delete constraint rows (model row positions)."""
+        import numpy as np
+
+        self.highs.deleteRows(len(positions), np.asarray(positions, dtype=np.int32))
+        gone = set(positions)
+        self.rows = [key for j, key in enumerate(self.rows) if j not in gone]
+
+
 def solve_mixture(
     categories: Sequence[ReplayCounts],
     merged: Sequence[int],
     *,
     first_step: int = 0,
     per_step: int = 10,
-    per_round: int = 2000,
+    per_round: int = 100_000,
     max_rounds: int = 1000,
     prune: bool = True,
     phased: bool = True,
@@ -258,40 +343,21 @@ def solve_mixture(
     """Mixture weights (in the order of ``categories``) that best explain the merge order ``merged``
     (pair keys, one per step). Constraints are only written for steps >= ``first_step``.
 
-    The LP lives in one HiGHS model: each round appends the new slack columns and constraint rows and
+    The LP lives in one HiGHS model (``_Model``): each round appends the new columns and rows and
     re-optimises from the previous basis (dual simplex warm start), as cutting-plane methods do.
     """
-    import highspy
     import numpy as np
 
     started = time.monotonic()
     events = _Events(categories, merged)
     n = len(categories)
     steps = len(merged)
-    inf = highspy.kHighsInf
-    model = highspy.Highs()
-    model.setOptionValue("output_flag", False)
-    model.setOptionValue("random_seed", 0)
-    no_index = np.zeros(0, dtype=np.int32)
-    no_value = np.zeros(0, dtype=np.float64)
-    for _ in range(n):  # mixture weights, cost 0
-        model.addCol(0.0, 0.0, inf, 0, no_index, no_value)
-    model.addRow(1.0, 1.0, n, np.arange(n, dtype=np.int32), np.ones(n))  # they sum to 1
-    step_col: dict[int, int] = {}
-    pair_col: dict[int, int] = {}
-
-    def column(table: dict[int, int], key: int) -> int:
-        if key not in table:
-            table[key] = model.getNumCol()
-            model.addCol(1.0, 0.0, inf, 0, no_index, no_value)  # a slack, cost 1
-        return table[key]
-
+    model = _Model(events)
     weights = np.full(n, 1.0 / n)
     slack_step = np.zeros(steps)
     slack_pair: dict[int, float] = {}
     constraints: set[tuple[int, int]] = set()
     added_all: list[tuple[int, int]] = []
-    row_keys: list[tuple[int, int]] = []  # (step, pair) of model rows 1, 2, ... (row 0: sum to 1)
     dropped_once: set[tuple[int, int]] = set()
     status, objective = "no constraint was violated", 0.0
     history: list[dict[str, float]] = []
@@ -315,60 +381,50 @@ def solve_mixture(
         left = max(0, left - len(added))
         constraints.update(added)
         added_all += added
-        row_keys += added
-        t_arr = np.array([t for t, _ in added], dtype=np.int64)
-        p_arr = np.array([p for _, p in added], dtype=np.int64)
-        chosen = events.counts_at(t_arr, events.merged[t_arr])
-        other = events.counts_at(t_arr, p_arr)
-        coefs = chosen - other  # sum_i a_i (c_i[m(t)] - c_i[p]) + v_t + v_p >= 0
-        m = len(added)
-        cols = np.empty((m, n + 2), dtype=np.int32)
-        cols[:, :n] = np.arange(n)
-        cols[:, n] = [column(step_col, t) for t, _ in added]
-        cols[:, n + 1] = [column(pair_col, p) for _, p in added]
-        vals = np.ones((m, n + 2))
-        vals[:, :n] = coefs
-        model.addRows(
-            m, np.zeros(m), np.full(m, inf), m * (n + 2), np.arange(0, m * (n + 2), n + 2, dtype=np.int32),
-            cols.ravel(), vals.ravel(),
-        )  # fmt: skip
+        model.add(added)
         clock = time.monotonic()
-        model.run()
+        model.highs.run()
         solver_seconds += time.monotonic() - clock
-        model_status = model.modelStatusToString(model.getModelStatus())
+        model_status = model.highs.modelStatusToString(model.highs.getModelStatus())
         if model_status != "Optimal":
             raise SolveError(
                 f"the mixture LP could not be solved: HiGHS says {model_status!r} after {rounds} rounds",
                 hint="try fewer --merges or check that the categories' samples are not empty",
             )
-        info = model.getInfo()
+        info = model.highs.getInfo()
         iterations += int(info.simplex_iteration_count)
-        x = np.asarray(model.getSolution().col_value)
+        solution = model.highs.getSolution()
+        x = np.asarray(solution.col_value)
         weights = np.maximum(x[:n], 0.0)
         weights = weights / (weights.sum() or 1.0)
         slack_step = np.zeros(steps)
-        for t, c in step_col.items():
+        for t, c in model.step_slack.items():
             slack_step[t] = x[c]
-        slack_pair = {p: float(x[c]) for p, c in pair_col.items()}
+        slack_pair = {p: float(x[c]) for p, c in model.pair_slack.items()}
         if prune:
-            # Drop rows with slack (non-binding at this optimum) that were never dropped before: the
-            # model stays small, and a dropped row the sweep finds violated again is re-added for good,
-            # so the loop still ends, and ends at the optimum of the full LP.
-            activity = np.asarray(model.getSolution().row_value)[1:]
-            drop = [j for j in np.flatnonzero(activity > PRUNE_SLACK).tolist() if row_keys[j] not in dropped_once]
+            # Drop constraint rows with slack (non-binding at this optimum) that were never dropped
+            # before: the model stays small, and a dropped row the sweep finds violated again is
+            # re-added for good, so the loop still ends, and ends at the optimum of the full LP.
+            activity = np.asarray(solution.row_value)
+            drop = [
+                j
+                for j, key in enumerate(model.rows)
+                if key is not None and activity[j] > PRUNE_SLACK and key not in dropped_once
+            ]
             if len(drop) >= PRUNE_MIN:
-                model.deleteRows(len(drop), np.asarray(drop, dtype=np.int32) + 1)
-                gone = set(drop)
                 for j in drop:
-                    constraints.discard(row_keys[j])
-                    dropped_once.add(row_keys[j])
-                row_keys = [k for j, k in enumerate(row_keys) if j not in gone]
+                    key = model.rows[j]
+                    assert key is not None
+                    constraints.discard(key)
+                    dropped_once.add(key)
+                model.drop(drop)
         status, objective = "optimal", float(info.objective_function_value)
         history.append(
             {
                 "round": rounds,
+                "phase_steps": limits[phase],
                 "constraints": len(added_all),
-                "rows": len(row_keys),
+                "rows": sum(key is not None for key in model.rows),
                 "objective": objective,
                 "sweep_s": round(sweep_seconds, 3),
                 "solver_s": round(solver_seconds, 3),
@@ -385,7 +441,7 @@ def solve_mixture(
         objective=objective,
         rounds=rounds,
         constraints=len(added_all),
-        rows=len(row_keys),
+        rows=sum(key is not None for key in model.rows),
         seconds=round(time.monotonic() - started, 3),
         sweep_seconds=round(sweep_seconds, 3),
         solver_seconds=round(solver_seconds, 3),
