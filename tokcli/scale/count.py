@@ -3,7 +3,8 @@
 Each split (:mod:`tokcli.scale.plan`) is normalised and pre-tokenized exactly as the chosen pipeline
 does (an hf-bpe preset as ``tokcli train`` builds it, a sentencepiece normalisation rule, or an existing
 ``tokenizer.json``) and its words counted (map). Word counts are routed to ``partitions`` reducers by a
-stable hash (BLAKE2b of the word's bytes, never Python's salted ``hash``), summed and sorted (reduce).
+stable hash (CRC-32 of the word's bytes, the same on every run and machine; never Python's salted
+``hash``), summed and sorted (reduce).
 Sums are commutative and every part is sorted, so the parts' bytes depend only on the inputs, the
 pre-tokenizer and ``partitions``: not on the engine, the number of workers, the split size or the order
 in which tasks finish.
@@ -28,6 +29,7 @@ import pickle
 import shutil
 import tempfile
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -179,7 +181,8 @@ def _hf_counter(spec: PretokSpec) -> WordCounter:
         if pre is None:
             raise ConfigError(f"count.pretok {spec.path}: the tokenizer has no pre-tokenizer to count words with")
     byte_level = spec.words == "bytes"
-    table = unicode_to_bytes()
+    # byte-level character -> the byte it stands for, as a one-character latin-1 string
+    to_latin1 = str.maketrans({char: chr(byte) for char, byte in unicode_to_bytes().items()})
 
     def count(texts: Iterable[str]) -> Counter[bytes]:
         words: Counter[str] = Counter()
@@ -190,7 +193,7 @@ def _hf_counter(spec: PretokSpec) -> WordCounter:
                 text = norm(text)
             words.update([w for w, _ in split(text)])
         if byte_level:
-            return Counter({bytes(table[c] for c in w): n for w, n in words.items()})
+            return Counter({w.translate(to_latin1).encode("latin-1"): n for w, n in words.items()})
         return Counter({w.encode("utf-8"): n for w, n in words.items()})
 
     return count
@@ -223,7 +226,7 @@ def _spm_counter(rule: str) -> WordCounter:
 
 
 def _part_of(word: bytes, partitions: int) -> int:
-    return int.from_bytes(hashlib.blake2b(word, digest_size=8).digest(), "little") % partitions
+    return zlib.crc32(word) % partitions
 
 
 @dataclass(frozen=True)

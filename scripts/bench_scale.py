@@ -1,0 +1,234 @@
+"""Benchmark and acceptance check for scale-out: count, train --from-counts and sharded encode.
+
+Usage (from the repository root)::
+
+    .venv/bin/python scripts/bench_scale.py [--mb 20] [--train-mb 4] [--repeat 2] [--workdir DIR] [--no-ray]
+
+It builds a multilingual + code JSONL input of ``--mb`` MB (as scripts/bench_encode.py does, from
+../shared/corpora, falling back to tests/data) and then reports, all in this process:
+
+- identity: sha256 of the sorted counts for --engine local and ray at 1, 2 and 8 splits (and 1 or 2
+  workers); train --from-counts vs train on the raw text (first ``--train-mb`` MB) for the gpt2,
+  cl100k and llama3 presets (32k vocabulary) and spm-bpe (8k); encode shards across engines and
+  workers, and their concatenation vs ``encode -f bin``;
+- speed (best of ``--repeat``): count and encode at 2 workers vs 1 worker (8 splits), and --workers 1
+  vs the plain single-process path (count: the corpus reader + the same word counter + a sort; encode:
+  ``encode_documents`` to one .bin file); Ray runs on an already started private cluster, whose
+  start-up time is reported separately.
+
+Exit status 1 when an identity check fails. Numbers are recorded in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT))
+
+from bench_encode import build_input  # noqa: E402
+
+from tokcli.corpus import Corpus, CorpusConfig  # noqa: E402
+from tokcli.encode.options import EncodeConfig  # noqa: E402
+from tokcli.scale.count import CountConfig, counts_sha256, parse_pretok, run_count, word_counter  # noqa: E402
+from tokcli.scale.encode import encode_shards  # noqa: E402
+from tokcli.scale.options import ScaleConfig  # noqa: E402
+from tokcli.scale.plan import plan_splits  # noqa: E402
+
+BPE = str(ROOT / "tests" / "data" / "tokenizers" / "bpe-bytelevel.json")
+FAILURES: list[str] = []
+
+
+def best(repeat: int, func: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def check(label: str, ok: bool) -> None:
+    print(f"  {'ok  ' if ok else 'FAIL'} {label}")
+    if not ok:
+        FAILURES.append(label)
+
+
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def split_size_for(corpus: CorpusConfig, n: int) -> int:
+    whole = sum(s.size for s in plan_splits(corpus, 10**12))
+    return -(-whole // n)
+
+
+def plain_count(corpus: CorpusConfig) -> None:
+    count = word_counter(parse_pretok("gpt2"))
+    words = count(t for batch in Corpus(corpus).text_batches(1000) for t in batch)
+    sorted(words.items())
+
+
+def bench_count(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool) -> None:
+    print("count (--pretok gpt2)")
+    eight = split_size_for(corpus, 8)
+    out = work / "counts"
+
+    def run(workers: int, engine: str = "local") -> None:
+        run_count(CountConfig(output=str(out)), corpus, ScaleConfig(engine=engine, workers=workers, split_size=eight))
+
+    plain = best(repeat, lambda: plain_count(corpus))
+    one = best(repeat, lambda: run(1))
+    two = best(repeat, lambda: run(2))
+    print(f"  plain single-process {plain:.2f} s; --workers 1 {one:.2f} s ({one / plain:.3f}x of plain)")
+    print(f"  --workers 2 {two:.2f} s: {one / two:.2f}x faster than --workers 1")
+    if use_ray:
+        ray_two = best(repeat, lambda: run(2, "ray"))
+        print(f"  --engine ray --workers 2 (warm cluster) {ray_two:.2f} s: {one / ray_two:.2f}x faster than local 1")
+    digests = {}
+    for n in (1, 2, 8):
+        for engine, workers in [("local", 1), ("local", 2)] + ([("ray", 2)] if use_ray else []):
+            target = work / f"c-{engine}-{workers}-{n}"
+            scale = ScaleConfig(engine=engine, workers=workers, split_size=split_size_for(corpus, n))
+            run_count(CountConfig(output=str(target), by="source"), corpus, scale)
+            digests[(engine, workers, n)] = counts_sha256(target)
+            shutil.rmtree(target)
+    check(
+        f"count sha256 identical over {sorted(digests)}: {next(iter(digests.values()))[:16]}",
+        len(set(digests.values())) == 1,
+    )
+
+
+def bench_encode(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool) -> None:
+    from tokcli.encode import encode_documents
+    from tokcli.encode.run import corpus_documents
+    from tokcli.loading import load_tokenizer
+
+    print("encode (tests/data bpe-bytelevel.json, bin)")
+    eight = split_size_for(corpus, 8)
+    single = work / "one.bin"
+
+    def plain() -> None:
+        config = EncodeConfig(tokenizer=BPE, output=str(single), format="bin")
+        encode_documents(load_tokenizer(BPE), corpus_documents(Corpus(corpus), config), config)
+
+    def run(workers: int, engine: str = "local", threads: int = 0, name: str = "shards") -> Path:
+        out = work / name
+        config = EncodeConfig(tokenizer=BPE, output=f"{out}/", threads=threads)
+        encode_shards(config, corpus, ScaleConfig(engine=engine, workers=workers, split_size=eight))
+        return out
+
+    t_plain = best(repeat, plain)
+    one = best(repeat, lambda: run(1))
+    two = best(repeat, lambda: run(2))
+    one_t1 = best(repeat, lambda: run(1, threads=1))
+    print(f"  plain encode -f bin {t_plain:.2f} s; --workers 1 {one:.2f} s ({one / t_plain:.3f}x of plain)")
+    print(f"  --workers 2 {two:.2f} s: {one / two:.2f}x faster than --workers 1 (which encodes on all CPUs' threads)")
+    print(f"  --workers 1 --threads 1 {one_t1:.2f} s: --workers 2 is {one_t1 / two:.2f}x faster")
+    outputs = {"local-1": folder_bytes(run(1, name="e1")), "local-2": folder_bytes(run(2, name="e2"))}
+    if use_ray:
+        ray_two = best(repeat, lambda: run(2, "ray"))
+        print(f"  --engine ray --workers 2 (warm cluster) {ray_two:.2f} s: {one / ray_two:.2f}x faster than local 1")
+        outputs["ray-2"] = folder_bytes(run(2, "ray", name="e3"))
+    check(
+        f"encode shards byte-identical over {sorted(outputs)}", all(o == outputs["local-1"] for o in outputs.values())
+    )
+    shards = sorted((work / "e1").glob("tokens-*.bin"))
+    check("concatenated shards == encode -f bin", b"".join(p.read_bytes() for p in shards) == single.read_bytes())
+
+
+def bench_train(work: Path, source: Path, train_mb: float) -> None:
+    from tokcli.train import train_tokenizer
+    from tokcli.train.counts import train_from_counts
+    from tokcli.train.options import TrainConfig
+
+    print(f"train --from-counts vs train ({train_mb:g} MB)")
+    text = work / "train.jsonl"
+    with open(source, "rb") as src, open(text, "wb") as dst:
+        dst.writelines(line for line, _ in zip(src, range(10**9), strict=False) if dst.tell() < train_mb * 1e6)
+    corpus = CorpusConfig(inputs=(str(text),))
+    cases = [
+        ("gpt2", {"preset": "gpt2", "vocab_size": 32000}),
+        ("cl100k", {"preset": "cl100k", "vocab_size": 32000}),
+        ("llama3", {"preset": "llama3", "vocab_size": 32000}),
+        ("spm:nmt_nfkc", {"backend": "spm-bpe", "vocab_size": 8000}),
+    ]
+    for pretok, options in cases:
+        suffix = ".model" if options.get("backend") == "spm-bpe" else ".json"
+        direct = TrainConfig(output=str(work / f"direct{suffix}"), **options)  # type: ignore[arg-type]
+        started = time.perf_counter()
+        train_tokenizer(direct, Corpus(corpus))
+        t_direct = time.perf_counter() - started
+        counts = work / "train-counts"
+        started = time.perf_counter()
+        run_count(CountConfig(output=str(counts), pretok=pretok), corpus, ScaleConfig(workers=2))
+        t_count = time.perf_counter() - started
+        from_counts = TrainConfig(output=str(work / f"counts{suffix}"), from_counts=str(counts), **options)  # type: ignore[arg-type]
+        started = time.perf_counter()
+        train_from_counts(from_counts)
+        t_train = time.perf_counter() - started
+        same = (work / f"direct{suffix}").read_bytes() == (work / f"counts{suffix}").read_bytes()
+        digest = hashlib.sha256((work / f"counts{suffix}").read_bytes()).hexdigest()[:16]
+        check(
+            f"{pretok} {options}: identical ({digest}); train {t_direct:.1f} s, count {t_count:.1f} s + "
+            f"train --from-counts {t_train:.1f} s",
+            same,
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=20)
+    parser.add_argument("--train-mb", type=float, default=4)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--no-ray", action="store_true")
+    parser.add_argument("--only", choices=["count", "encode", "train"], action="append", help="run only these parts")
+    args = parser.parse_args()
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="tokcli-bench-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    source = work / f"input-{args.mb:g}mb.jsonl"
+    build_input(source, args.mb)
+    corpus = CorpusConfig(inputs=(str(source),))
+    print(f"input: {source} ({source.stat().st_size / 1e6:.1f} MB), {os.cpu_count()} CPUs")
+    use_ray = not args.no_ray
+    if use_ray:
+        try:
+            import ray
+        except ImportError:
+            print("ray not installed: Ray runs skipped (pip install 'tokcli[ray]')")
+            use_ray = False
+    if use_ray:
+        temp = tempfile.mkdtemp(prefix=f"tokcli-ray-{os.getuid()}-", dir="/tmp")
+        started = time.perf_counter()
+        ray.init(address="local", num_cpus=2, include_dashboard=False, _temp_dir=temp, logging_level="WARNING",
+                 log_to_driver=False, object_store_memory=512 * 1024 * 1024)  # fmt: skip
+        print(f"ray start-up (private local cluster, 2 CPUs): {time.perf_counter() - started:.2f} s")
+    try:
+        parts = args.only or ["count", "encode", "train"]
+        if "count" in parts:
+            bench_count(work, corpus, args.repeat, use_ray)
+        if "encode" in parts:
+            bench_encode(work, corpus, args.repeat, use_ray)
+        if "train" in parts:
+            bench_train(work, source, args.train_mb)
+    finally:
+        if use_ray:
+            ray.shutdown()
+            shutil.rmtree(temp, ignore_errors=True)
+    print("all identity checks passed" if not FAILURES else f"{len(FAILURES)} identity checks FAILED")
+    return 1 if FAILURES else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
