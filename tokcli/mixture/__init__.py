@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,6 +126,14 @@ class InferMixtureConfig:
         default=None, metadata={"help": "count cache folder (default ~/.cache/tokcli/mixture)", "path": True}
     )
 
+    counts: str | None = field(
+        default=None,
+        metadata={
+            "help": "per-category word counts from 'tokcli count --by source' (categories = its sources)",
+            "path": True,
+        },
+    )
+
     def __post_init__(self) -> None:
         for name in ("merges", "per_step", "per_round", "max_rounds", "sample_bytes"):
             if getattr(self, name) < 1:
@@ -171,6 +180,48 @@ def _count_one(texts: list[str], steps: int, sample_bytes: int) -> ReplayCounts:
     if spec.max_piece_chars:
         counts = drop_long_pairs(counts, _WORKER["table"], spec.max_piece_chars)
     return counts
+
+
+def _replay_words(item: tuple[Counter[bytes], int], steps: int) -> ReplayCounts:
+    spec: PretokenizerSpec = _WORKER["spec"]
+    counts = replay(item[0], _WORKER["table"], steps, sample_bytes=item[1])
+    if spec.max_piece_chars:
+        counts = drop_long_pairs(counts, _WORKER["table"], spec.max_piece_chars)
+    return counts
+
+
+def replay_word_counts(
+    word_counts: Mapping[str, tuple[Counter[bytes], int]],
+    table: MergeTable,
+    pretokenizer: PretokenizerSpec,
+    steps: int,
+    *,
+    threads: int | None = None,
+) -> dict[str, _Counted]:
+    """Replay counts from ready word counts (name -> (word counts, sample bytes)): one task per category."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from tokcli.loading.base import default_threads
+
+    names = list(word_counts)
+    workers = max(1, min(threads or default_threads(), len(names)))
+    started = time.monotonic()
+    if workers == 1:
+        _init_worker(table.merge_bytes[:steps], table.split, pretokenizer)
+        replays = [_replay_words(word_counts[n], steps) for n in names]
+    else:
+        initargs = (table.merge_bytes[:steps], table.split, pretokenizer)
+        with ProcessPoolExecutor(
+            workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=initargs
+        ) as pool:
+            replays = list(pool.map(_replay_words, [word_counts[n] for n in names], [steps] * len(names)))
+    out = {}
+    for name, counts in zip(names, replays, strict=True):
+        if counts.total == 0:
+            raise InputError(f"category {name}: its counts have no byte pairs", hint="count some text for it")
+        out[name] = _Counted(counts, False, time.monotonic() - started)
+    return out
 
 
 def _read_sample(texts: Iterable[str], limit: int) -> tuple[list[str], int, str]:
@@ -273,11 +324,14 @@ def infer_mixture_from(
     *,
     added_tokens: Iterable[bytes] = (),
     tokenizer_meta: Mapping[str, Any] | None = None,
+    word_counts: Mapping[str, tuple[Counter[bytes], int]] | None = None,
 ) -> MixtureResult:
     """Proportions of ``categories`` (name -> documents) in the data that ``merges`` (ordered byte
     pairs of a BPE tokenizer) were learnt from, with solver and sampling metadata. Merges building one
     of ``added_tokens`` (added by hand, not learnt) are dropped."""
     started = time.monotonic()
+    if word_counts is not None:
+        categories = dict.fromkeys(word_counts, ())
     if len(categories) < 2:
         raise UsageError(
             f"infer-mixture needs at least two categories, got {len(categories)}",
@@ -292,16 +346,19 @@ def infer_mixture_from(
         warnings.append(f"merges={config.merges} exceeds the {len(table.merges)} usable merges; using all of them")
     if config.skip_merges >= steps:
         raise UsageError(f"skip_merges={config.skip_merges} leaves none of the {steps} merges used")
-    counted = count_categories(
-        categories,
-        table,
-        pretokenizer,
-        steps,
-        sample_bytes=config.sample_bytes,
-        threads=config.threads,
-        cache_dir=config.cache_dir,
-        use_cache=config.cache,
-    )
+    if word_counts is not None:
+        counted = replay_word_counts(word_counts, table, pretokenizer, steps, threads=config.threads)
+    else:
+        counted = count_categories(
+            categories,
+            table,
+            pretokenizer,
+            steps,
+            sample_bytes=config.sample_bytes,
+            threads=config.threads,
+            cache_dir=config.cache_dir,
+            use_cache=config.cache,
+        )
     count_seconds = time.monotonic() - started
     names = list(counted)
     replays = [counted[n].counts for n in names]
@@ -411,12 +468,24 @@ def infer_mixture(config: InferMixtureConfig, corpus_config: CorpusConfig, token
     merges = tokenizer.merges()
     if merges is None:
         raise NotBpeError(str(tokenizer.info.path), tokenizer.info.model_type)
-    categories = plan_categories(config)
     pretokenizer = pretokenizer_for(tokenizer)
+    meta = {"name": tokenizer.name, "path": str(tokenizer.info.path), "sha256": tokenizer.info.sha256}
+    added = [tokenizer.token_bytes(i) for i in tokenizer.added_tokens.values() if tokenizer.check_id(i)]
+    if config.counts is not None:
+        if config.categories or config.categories_dir is not None:
+            raise UsageError(
+                "--counts gives the categories (its sources); --category/--categories-dir were given too",
+                hint="drop one of them",
+            )
+        from tokcli.scale.count import source_word_counts
+
+        words = source_word_counts(config.counts, pretokenizer.count)
+        return infer_mixture_from(
+            merges, pretokenizer, {}, config, added_tokens=added, tokenizer_meta=meta, word_counts=words
+        )
+    categories = plan_categories(config)
     # the corpus reader stops BEFORE the document that would pass its limit; ask for a little more so
     # that the sample reaches sample_bytes (infer_mixture_from cuts it there)
     limit = config.sample_bytes + 1_000_000
     texts = {c.name: _documents(corpus_config, c, limit) for c in categories}
-    meta = {"name": tokenizer.name, "path": str(tokenizer.info.path), "sha256": tokenizer.info.sha256}
-    added = [tokenizer.token_bytes(i) for i in tokenizer.added_tokens.values() if tokenizer.check_id(i)]
     return infer_mixture_from(merges, pretokenizer, texts, config, added_tokens=added, tokenizer_meta=meta)

@@ -520,3 +520,67 @@ def counts_sha256(folder: str | os.PathLike[str]) -> str:
         digest.update(len(s).to_bytes(4, "little") + s + len(word).to_bytes(4, "little") + word)
         digest.update(count.to_bytes(8, "little"))
     return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Per-source counts for infer-mixture --counts
+
+PROBE_TEXTS = (
+    "Hello world, it's 2024: don't stop!  Tabs\tand\nnew lines\r\n  ",
+    "def f(x):\n    return x ** 2  # 12345678\n",
+    "Ünïcödé café naïve ﬁne ＡＢＣ１２３ — «quotes» … ",
+    "人人生而自由，在尊严和权利上一律平等。 すべての人間は、生まれながらにして自由である。",
+    "Все люди рождаются свободными. كل الناس أحرار. सभी मनुष्य स्वतंत्र हैं। មនុស្សទាំងអស់",
+)
+
+
+def source_word_counts(
+    folder: str | os.PathLike[str], same_words: Callable[[Iterable[str]], Counter[bytes]]
+) -> dict[str, tuple[Counter[bytes], int]]:
+    """Per source (category): its word counts and the bytes of text they came from.
+
+    ``same_words`` is how the consumer cuts text into words; the counts must have been made the same
+    way, which is checked on probe texts (a mismatch is a ConfigError naming the fix)."""
+    manifest = read_manifest(folder)
+    if manifest.get("by") != "source":
+        raise InputError(
+            f"{folder}: the counts have no sources (counted without --by source)",
+            hint="recount with 'tokcli count --by source', one input file or folder per category",
+        )
+    spec = _spec_of(manifest)
+    if spec is not None:
+        ours = word_counter(spec)
+        for text in PROBE_TEXTS:
+            if ours([text]) != same_words([text]):
+                raise ConfigError(
+                    f"{folder}/manifest.json: the counts were made with --pretok {_pretok_flag(manifest)}, "
+                    "which does not cut words as this tokenizer does",
+                    hint="recount with 'tokcli count --by source --pretok TOKENIZER.json' (the tokenizer itself)",
+                )
+    out: dict[str, tuple[Counter[bytes], int]] = {}
+    sources = manifest.get("sources", {})
+    for source, word, count in iter_counts(folder, manifest):
+        entry = out.get(source)
+        if entry is None:
+            entry = out[source] = (Counter(), int(sources.get(source, {}).get("bytes", 0)))
+        entry[0][word] += count
+    return out
+
+
+def _spec_of(manifest: dict[str, Any]) -> PretokSpec | None:
+    pretok = manifest.get("pretok", {})
+    kind = pretok.get("kind")
+    if kind == "hf-bpe":
+        return PretokSpec(
+            "hf-bpe", preset=pretok["preset"], digits=pretok["digits"], normalizer=tuple(pretok["normalizer"])
+        )
+    if kind == "spm":
+        return PretokSpec("spm", rule=pretok["rule"])
+    if kind == "tokenizer" and Path(pretok.get("path", "")).is_file():
+        return PretokSpec("tokenizer", path=pretok["path"], sha256=pretok.get("sha256", ""))
+    return None
+
+
+def _pretok_flag(manifest: dict[str, Any]) -> str:
+    pretok = manifest.get("pretok", {})
+    return str(pretok.get("preset") or (f"spm:{pretok['rule']}" if "rule" in pretok else pretok.get("path")))
