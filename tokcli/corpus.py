@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal
 
-from tokcli.corpus_formats import InputFile, RawBatch, resolve_inputs
+from tokcli.corpus_formats import DEFAULT_MAX_LINE_BYTES, InputFile, RawBatch, resolve_inputs
 from tokcli.errors import ConfigError, InputError, UsageError
 
 InputFormat = Literal["auto", "text", "jsonl", "parquet", "csv", "tsv", "arrow"]
@@ -113,6 +113,14 @@ class CorpusConfig:
     keep_empty: bool = field(
         default=False, metadata={"help": "keep empty lines and texts as empty documents (keeps line alignment)"}
     )
+    max_line_bytes: int = field(
+        default=DEFAULT_MAX_LINE_BYTES,
+        metadata={
+            "help": "longest line, paragraph, record or file document read into memory; a longer one is an "
+            "error naming its byte offset (default 256MiB)",
+            "unit": "bytes",
+        },
+    )
 
     def __post_init__(self) -> None:
         def bad(key: str, message: str) -> ConfigError:
@@ -123,6 +131,8 @@ class CorpusConfig:
             value = getattr(self, key)
             if value is not None and value < 0:
                 raise bad(key, f"must be 0 or more, not {value}")
+        if self.max_line_bytes < 1:
+            raise bad("max_line_bytes", f"must be at least 1 byte, not {self.max_line_bytes}")
         for key in ("skip", "shuffle_buffer"):
             if getattr(self, key) < 0:
                 raise bad(key, f"must be 0 or more, not {getattr(self, key)}")
@@ -338,10 +348,21 @@ class Corpus:
         with fh:
             if kind == "jsonl":
                 yield from formats.read_jsonl(
-                    fh, label, path, item.source, cfg.text_field, cfg.id_field, cfg.errors, batch_size, cfg.keep_empty
+                    fh,
+                    label,
+                    path,
+                    item.source,
+                    cfg.text_field,
+                    cfg.id_field,
+                    cfg.errors,
+                    batch_size,
+                    cfg.keep_empty,
+                    max_line_bytes=cfg.max_line_bytes,
                 )
             elif kind == "text":
-                yield from formats.read_text(fh, label, item.source, cfg.doc_sep, cfg.errors, cfg.keep_empty)
+                yield from formats.read_text(
+                    fh, label, item.source, cfg.doc_sep, cfg.errors, cfg.keep_empty, max_line_bytes=cfg.max_line_bytes
+                )
             else:
                 raise UsageError(
                     f"{label}: --input-format {kind} cannot be read from stdin",

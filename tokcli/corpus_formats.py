@@ -39,6 +39,10 @@ from tokcli.errors import InputError, TokcliError
 from tokcli.files import compression_of, open_binary
 
 BLOCK = 1 << 18  # text read size; 64 KiB-1 MiB all stay in cache, larger blocks were slower
+# Longest line (JSONL record, paragraph, whole-file document, JSON array file) read into memory; a longer
+# one stops with an error naming the file and byte offset instead of growing without bound (an input
+# with no newline, a 10 GB file of NUL bytes). CorpusConfig.max_line_bytes (--max-line-bytes) sets it.
+DEFAULT_MAX_LINE_BYTES = 256 << 20
 FORMAT_OF_SUFFIX = {
     ".txt": "text",
     ".text": "text",
@@ -249,10 +253,21 @@ def _utf8_error(label: str, offset: int | str, exc: UnicodeDecodeError) -> Input
     )
 
 
+def _long_line_error(label: str, offset: int | str, limit: int, what: str = "the line starting") -> InputError:
+    from tokcli.resources import format_size
+
+    return InputError(
+        f"{label}: {what} at byte offset {offset} is longer than --max-line-bytes "
+        f"({format_size(limit)}), so it was not read into memory",
+        hint="if such long documents are intended raise --max-line-bytes (e.g. --max-line-bytes 2GiB); "
+        "otherwise split the input into lines (one document per line) or check it is really text",
+    )
+
+
 def _read_block(fh: IO[bytes], size: int, label: str) -> bytes:
     try:
         return fh.read(size)
-    except TokcliError:
+    except (TokcliError, MemoryError):
         raise
     except Exception as exc:  # gzip EOFError/BadGzipFile, zlib.error, zstd.ZstdError, OSError
         raise InputError(
@@ -261,24 +276,43 @@ def _read_block(fh: IO[bytes], size: int, label: str) -> bytes:
         ) from exc
 
 
-def _blocks(fh: IO[bytes], label: str) -> Iterator[tuple[int, bytes]]:
-    """(file offset, bytes) blocks of about BLOCK bytes, each ending at a newline (the last may not)."""
+def _blocks(fh: IO[bytes], label: str, max_line: int = DEFAULT_MAX_LINE_BYTES) -> Iterator[tuple[int, bytes]]:
+    """(file offset, bytes) blocks of about BLOCK bytes, each ending at a newline (the last may not).
+
+    A line longer than ``max_line`` bytes raises InputError once that many bytes were read (the
+    pieces of a long line are collected in a list and joined once: appending to one bytes object
+    would copy it again for every block)."""
     offset = 0
-    carry = b""
+    parts: list[bytes] = []  # the unfinished line: the tail of a block, then blocks without a newline
+    pending = 0
     while chunk := _read_block(fh, BLOCK, label):
         nul = chunk.find(b"\0")
         if nul >= 0:
-            raise _binary_error(label, offset + len(carry) + nul)
+            raise _binary_error(label, offset + pending + nul)
         cut = chunk.rfind(b"\n")
         if cut < 0:
-            carry += chunk
+            parts.append(chunk)
+            pending += len(chunk)
+            if pending > max_line:
+                raise _long_line_error(label, offset, max_line)
             continue
-        block = carry + chunk[: cut + 1] if carry else chunk[: cut + 1]
+        if parts:
+            first_end = chunk.find(b"\n")
+            if pending + first_end + 1 > max_line:
+                raise _long_line_error(label, offset, max_line)
+            parts.append(chunk[: cut + 1])
+            block = b"".join(parts)
+            parts = []
+        else:
+            block = chunk[: cut + 1]
         yield offset, block
         offset += len(block)
-        carry = chunk[cut + 1 :]
-    if carry:
-        yield offset, carry
+        tail = chunk[cut + 1 :]
+        if tail:
+            parts.append(tail)
+        pending = len(tail)
+    if parts:
+        yield offset, b"".join(parts)
 
 
 def _decode(block: bytes, offset: int, label: str, errors: str) -> str:
@@ -289,16 +323,32 @@ def _decode(block: bytes, offset: int, label: str, errors: str) -> str:
 
 
 def read_text(
-    fh: IO[bytes], label: str, source: str, doc_sep: str, errors: str, keep_empty: bool = False
+    fh: IO[bytes],
+    label: str,
+    source: str,
+    doc_sep: str,
+    errors: str,
+    keep_empty: bool = False,
+    *,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> Iterator[RawBatch]:
     """Plain text: one document per line, per blank-line-separated paragraph, or per file.
 
     ``\\r\\n`` counts as a line end in ``line`` and ``blank`` modes; empty documents are dropped (in
     ``line`` mode ``keep_empty`` keeps empty lines, so documents stay aligned with input lines); a
-    UTF-8 BOM at the start is removed; ``file`` mode keeps the file's text unchanged otherwise.
+    UTF-8 BOM at the start is removed; ``file`` mode keeps the file's text unchanged otherwise. A line,
+    paragraph or file document longer than ``max_line_bytes`` raises InputError before it is held.
     """
     if doc_sep == "file":
-        data = b"".join(block for _, block in _blocks(fh, label))
+        blocks: list[bytes] = []
+        size = 0
+        for _, block in _blocks(fh, label, max_line_bytes):
+            size += len(block)
+            if size > max_line_bytes:
+                raise _long_line_error(label, 0, max_line_bytes, "the document (doc_sep=file: the whole file) starting")
+            blocks.append(block)
+        data = b"".join(blocks)
+        del blocks
         data = data.removeprefix(codecs.BOM_UTF8)
         text = _decode(data, 0, label, errors)
         if text.strip():
@@ -306,7 +356,7 @@ def read_text(
         return
     first = True
     carry = ""
-    for offset, raw in _blocks(fh, label):
+    for offset, raw in _blocks(fh, label, max_line_bytes):
         block = raw
         if first:
             first = False
@@ -330,6 +380,10 @@ def read_text(
                 text = text.replace("\r\n", "\n")
             parts = _PARA_SEP.split(carry + text)
             carry = parts.pop()
+            # characters <= bytes: the UTF-8 size is counted only when the paragraph may be too long
+            if len(carry) > max_line_bytes and len(carry.encode("utf-8", "surrogatepass")) > max_line_bytes:
+                end = offset + len(raw)
+                raise _long_line_error(label, end, max_line_bytes, "a paragraph (doc_sep=blank) ending")
             paras = [p for p in (q.strip("\n") for q in parts) if p.strip()]
             if paras:
                 yield RawBatch(paras, None, source)
@@ -400,15 +454,15 @@ def _jsonl_slow_path(
 
 
 def _offset_in_file(path: str | None, lineno: int, column: int) -> int | str:
-    """Byte offset of ``column`` on line ``lineno``: re-reads the file (errors only); stdin gives the column."""
+    """Byte offset of ``column`` on line ``lineno``: re-reads the file (errors only); stdin gives the column.
+
+    Only the lines before ``lineno`` are read (they were short enough to be read the first time)."""
     if path is None:
         return f"{column} of line {lineno}"
     offset = 0
     with open_binary(path) as fh:
-        for n, line in enumerate(fh, 1):
-            if n == lineno:
-                break
-            offset += len(line)
+        for _ in range(lineno - 1):
+            offset += len(fh.readline())
     return offset + column
 
 
@@ -422,27 +476,38 @@ def read_jsonl(
     errors: str,
     batch_size: int,
     keep_empty: bool = False,
+    *,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> Iterator[RawBatch]:
     """JSON lines with orjson; a ``.json`` file holding one array of objects is also accepted.
 
-    Empty texts are dropped unless ``keep_empty``; blank lines are always skipped."""
+    Empty texts are dropped unless ``keep_empty``; blank lines are always skipped. A line longer than
+    ``max_line_bytes`` raises InputError after that many bytes were read, never more."""
+    import functools
+
     import orjson
 
     head = _peek(fh)
     if head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] == b"[":
-        yield from _read_json_array(fh, label, source, text_field, id_field, errors, batch_size)
+        yield from _read_json_array(fh, label, source, text_field, id_field, errors, batch_size, max_line_bytes)
         return
     loads = orjson.loads
     texts: list[str] = []
     ids: list[str | None] = []
     any_id = False
     lineno = 0
+    # readline(limit) instead of iterating the file: a line without a newline is never read whole
+    lines = iter(functools.partial(fh.readline, max_line_bytes + 1), b"")
     try:
-        for lineno, line in enumerate(fh, 1):
+        for lineno, line in enumerate(lines, 1):
             try:
                 record = loads(line)
                 text = record[text_field]
+            except MemoryError:
+                raise
             except Exception:
+                if len(line) > max_line_bytes:
+                    _too_long_jsonl_line(line, lineno, label, path, max_line_bytes)
                 found = _jsonl_slow_path(line, lineno, label, path, text_field, errors)
                 if found is None:
                     continue
@@ -463,7 +528,7 @@ def read_jsonl(
             if len(texts) >= batch_size:
                 yield RawBatch(texts, ids if any_id else None, source)
                 texts, ids, any_id = [], [], False
-    except TokcliError:
+    except (TokcliError, MemoryError):
         raise
     except Exception as exc:  # decompression failures surface while iterating lines
         raise InputError(
@@ -474,23 +539,52 @@ def read_jsonl(
         yield RawBatch(texts, ids if any_id else None, source)
 
 
+def _too_long_jsonl_line(line: bytes, lineno: int, label: str, path: str | None, limit: int) -> None:
+    nul = line.find(b"\0")
+    if nul >= 0:
+        raise _binary_error(f"{label}:{lineno}", _offset_in_file(path, lineno, nul))
+    raise _long_line_error(f"{label}:{lineno}", _offset_in_file(path, lineno, 0), limit)
+
+
 def _peek(fh: IO[bytes]) -> bytes:
     peek = getattr(fh, "peek", None)
     if peek is None:
         return b""
     try:
         return bytes(peek(64))[:64]
+    except MemoryError:
+        raise
     except Exception as exc:
         raise InputError(f"cannot read input: {type(exc).__name__}: {exc}", hint="check the file") from exc
 
 
 def _read_json_array(
-    fh: IO[bytes], label: str, source: str, text_field: str, id_field: str, errors: str, batch_size: int
+    fh: IO[bytes],
+    label: str,
+    source: str,
+    text_field: str,
+    id_field: str,
+    errors: str,
+    batch_size: int,
+    max_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> Iterator[RawBatch]:
-    """A whole-file JSON array (not streamed: the file is parsed at once)."""
+    """A whole-file JSON array (not streamed: the file is parsed at once, if at most ``max_bytes``)."""
     import orjson
 
-    data = _read_block(fh, -1, label).removeprefix(codecs.BOM_UTF8)
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := _read_block(fh, BLOCK, label):
+        size += len(chunk)
+        if size > max_bytes:
+            error = _long_line_error(label, 0, max_bytes, "the JSON array (parsed whole) starting")
+            raise InputError(
+                error.message,
+                hint="convert it to JSON lines (one object per line, e.g. jq -c '.[]'), which is streamed, "
+                "or raise --max-line-bytes",
+            )
+        chunks.append(chunk)
+    data = b"".join(chunks).removeprefix(codecs.BOM_UTF8)
+    del chunks
     try:
         records = orjson.loads(data if errors == "strict" else data.decode("utf-8", "replace"))
     except orjson.JSONDecodeError as exc:
@@ -620,6 +714,8 @@ def _load_hub(spec: str) -> Any:
             f"{shown}: not available offline and not in the local cache ({exc})",
             hint="run once with network access (HF_DATASETS_OFFLINE unset), or pass a local copy",
         ) from None
+    except MemoryError:
+        raise
     except Exception as exc:
         raise InputError(f"{shown}: cannot load ({type(exc).__name__}: {_first_line(exc)})") from None
 
@@ -674,7 +770,7 @@ def _load_local(kind: str, path: str, text_field: str) -> Any:
             keep_default_na=False,
             **extra,
         )
-    except TokcliError:
+    except (TokcliError, MemoryError):
         raise
     except Exception as exc:
         raise InputError(f"{path}: cannot read as {kind} ({type(exc).__name__}: {_first_line(exc)})") from None
@@ -711,7 +807,7 @@ def read_hf(item: InputFile, text_field: str, id_field: str, batch_size: int, er
                 ids = None if ids is None else [ids[i] for i in keep]
             if texts:
                 yield RawBatch(texts, ids, item.source)
-    except TokcliError:
+    except (TokcliError, MemoryError):
         raise
     except UnicodeDecodeError as exc:
         raise _utf8_error(label, "?", exc) from None

@@ -61,12 +61,55 @@ def _global_options(
     log_format: str = typer.Option(
         "text", "--log-format", metavar="CHOICE", help="text, or json: one JSON object per event  [text|json]"
     ),
+    max_memory: str | None = typer.Option(
+        None,
+        "--max-memory",
+        metavar="SIZE",
+        help="limit the address space (RLIMIT_AS) to SIZE, e.g. 8GB: running out is a clean error, exit 1 "
+        "(also TOKCLI_MAX_MEMORY)",
+    ),
 ) -> None:
     if log_format not in ("text", "json"):
         raise typer.BadParameter(f"{log_format!r} is not one of text, json", param_hint="'--log-format'")
+    _apply_memory_limit(max_memory)
     setup_logging(quiet, log_file=log_file, log_format=log_format)  # type: ignore[arg-type]
     STATE.traceback = STATE.traceback or show_traceback
     log_event("start", command=ctx.invoked_subcommand, argv=sys.argv[1:], version=__version__)
+
+
+def _apply_memory_limit(flag: str | None) -> None:
+    from tokcli.config import parse_size
+    from tokcli.errors import ConfigError
+    from tokcli.resources import MEMORY_ENV, set_memory_limit
+
+    text, origin = (flag, "--max-memory") if flag is not None else (os.environ.get(MEMORY_ENV, ""), MEMORY_ENV)
+    if not text.strip():
+        return
+    try:
+        limit = parse_size(text)
+    except ValueError:
+        limit = 0
+    if limit < 1 << 20:
+        message = f"{origin}: expected a size such as 8GB or 512MiB, got {text!r}"
+        if flag is not None:
+            raise typer.BadParameter(message.split(": ", 1)[1], param_hint="'--max-memory'")
+        raise ConfigError(message, hint=f"fix or unset {MEMORY_ENV}")
+    set_memory_limit(limit)
+
+
+def _out_of_memory_message() -> str:
+    from tokcli.resources import format_size, memory_limit
+
+    if memory_limit is not None:
+        return (
+            f"out of memory (limit {format_size(memory_limit)} set by --max-memory/TOKCLI_MAX_MEMORY); "
+            "no partial output was written; raise --max-memory, or lower --batch-size, --threads or "
+            "--max-line-bytes"
+        )
+    return (
+        "out of memory; no partial output was written; lower --batch-size, --threads or --max-line-bytes, "
+        "or run on a machine with more memory"
+    )
 
 
 def _register_commands() -> None:
@@ -92,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         return code
     finally:
         signal.signal(signal.SIGTERM, previous)
+        from tokcli.resources import restore
+
+        restore()
         _flush_stdout()
         usage = resource.getrusage(resource.RUSAGE_SELF)
         log_event(
@@ -129,6 +175,11 @@ def _dispatch(args: list[str]) -> int:
         _maybe_traceback()
         print_error(str(exc))
         return exc.exit_code
+    except MemoryError:
+        # Raised under --max-memory (RLIMIT_AS) or a real shortage; the big objects are gone by now.
+        _maybe_traceback()
+        print_error(_out_of_memory_message())
+        return ExitCode.ERROR
     except BrokenPipeError:
         # The reader of our stdout went away (e.g. `| head`): not an error worth a message.
         _silence_stdout()

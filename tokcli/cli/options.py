@@ -154,6 +154,7 @@ def config_command(
             config_file = kwargs.pop("config_file")
             print_config = kwargs.pop("print_config")
             resolved = resolve_config(sections, cli=cli, config_path=config_file, cli_labels=labels)
+            _apply_thread_limit(resolved)
             if print_config:
                 sys.stdout.buffer.write(
                     orjson.dumps(resolved.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
@@ -167,6 +168,15 @@ def config_command(
         return wrapper
 
     return decorate
+
+
+def _apply_thread_limit(resolved: ResolvedConfig) -> None:
+    """``--threads``/``TOKCLI_THREADS`` caps every pool of the run, set before any library starts one."""
+    from tokcli.resources import limit_threads, thread_limit_from
+
+    cap = thread_limit_from(getattr(section, "threads", None) for section in resolved.sections.values())
+    if cap is not None:
+        limit_threads(cap)
 
 
 __all__ = ["CORPUS_RENAMES", "ResolvedConfig", "config_command"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,11 +27,10 @@ class TokenizerInfo:
 
 
 def default_threads() -> int:
-    """The CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+    """The CPUs this process may run on, capped by ``--threads``/``TOKCLI_THREADS`` (tokcli.resources)."""
+    from tokcli.resources import cpu_budget
+
+    return cpu_budget()
 
 
 class LoadedTokenizer(ABC):

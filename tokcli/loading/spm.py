@@ -103,6 +103,9 @@ class SpmTokenizer(LoadedTokenizer):
     def encode_batch(
         self, texts: Sequence[str], *, add_special_tokens: bool = False, threads: int = 1
     ) -> list[list[int]]:
+        if threads <= 1:  # sentencepiece's batch call starts a thread pool even for one thread
+            encode = self._sp.Encode
+            return [encode(t, out_type=int, add_bos=add_special_tokens, add_eos=False) for t in texts]
         result: list[list[int]] = self._sp.Encode(
             list(texts), out_type=int, add_bos=add_special_tokens, add_eos=False, num_threads=threads
         )

@@ -114,6 +114,10 @@ class TiktokenEngine:
 
     def encode_batch(self, texts: Sequence[str], threads: int) -> list[list[int]]:
         texts = list(texts)
+        if threads <= 1:  # tiktoken's *_batch always start a thread pool, even of one thread
+            if self.parse_specials:
+                return [self.encoding.encode(t, allowed_special="all") for t in texts]
+            return [self.encoding.encode_ordinary(t) for t in texts]
         if self.parse_specials:
             return self.encoding.encode_batch(texts, num_threads=threads, allowed_special="all")
         return self.encoding.encode_ordinary_batch(texts, num_threads=threads)

@@ -171,7 +171,8 @@ def _line_start(fh: IO[bytes], offset: int, size: int) -> int:
     if offset >= size:
         return size
     fh.seek(offset - 1)
-    fh.readline()
+    while (piece := fh.readline(1 << 20)) and not piece.endswith(b"\n"):
+        pass  # in pieces: a line of gigabytes without a newline is never held in memory
     return fh.tell()
 
 
@@ -203,7 +204,9 @@ def read_split(split: Split, corpus: CorpusConfig, batch_size: int = 1000) -> It
         raise InputError(f"{split.location}: {exc.strerror}", hint="check the path") from None
     with io.BufferedReader(_Window(raw, start, end), buffer_size=1 << 20) as fh:
         if split.file_kind == "text":
-            yield from formats.read_text(fh, label, split.source, "line", corpus.errors, corpus.keep_empty)
+            yield from formats.read_text(
+                fh, label, split.source, "line", corpus.errors, corpus.keep_empty, max_line_bytes=corpus.max_line_bytes
+            )
         else:
             yield from formats.read_jsonl(
                 fh,
@@ -215,6 +218,7 @@ def read_split(split: Split, corpus: CorpusConfig, batch_size: int = 1000) -> It
                 corpus.errors,
                 batch_size,
                 corpus.keep_empty,
+                max_line_bytes=corpus.max_line_bytes,
             )
 
 

@@ -105,7 +105,7 @@ def _train_hf_from_counts(config: TrainConfig, folder: str, manifest: dict[str, 
     rows = iter_counts(folder, manifest)
     try:
         tokenizer.train_from_iterator(_repeated_words(rows, manifest["words_encoding"] == "bytes"), trainer=trainer)
-    except TokcliError:
+    except (TokcliError, MemoryError):
         raise
     except Exception as exc:  # the Rust trainer raises plain Exceptions
         raise ConfigError(

@@ -124,7 +124,7 @@ def train_hf(config: TrainConfig, batches: Iterable[list[str]]) -> tuple[str, di
     tokenizer, trainer = build_tokenizer(config)
     try:
         tokenizer.train_from_iterator(batches, trainer=trainer)
-    except TokcliError:
+    except (TokcliError, MemoryError):
         raise
     except Exception as exc:  # the Rust trainers raise plain Exceptions, e.g. for a too small vocabulary
         raise ConfigError(
