@@ -198,3 +198,33 @@ def test_batched_metrics_equal_one_document_at_a_time(texts: list[str], dummy_pr
     )
     for key in ("bytes", "tokens", "units", "unit_tokens"):
         assert batch_acc.per_document()[key].tolist() == one_acc.per_document()[key].tolist()
+
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize("spec", ["bpe-bytelevel.json", "spm-bpe-bytefallback.model", "bytes"])
+def test_fast_path_equals_character_offsets_on_udhr(spec: str) -> None:
+    """compare's byte-position path gives exactly the metrics of the character-offset reference path
+    on every UDHR language (byte-level BPE, sentencepiece with dummy prefix and byte fallback)."""
+    from tokcli.corpus import Corpus
+    from tokcli.loading import load_tokenizer
+    from tokcli.metrics import TextBatch
+
+    tok = ByteTokenizer("bytes") if spec == "bytes" else load_tokenizer(DATA / "tokenizers" / spec)
+    for path in sorted((DATA / "parallel" / "udhr").glob("*.jsonl")):
+        texts = [t for batch in Corpus(CorpusConfig(inputs=(str(path),))).text_batches(10_000) for t in batch]
+        ids = tok.encode_batch(texts)
+        arrays = [np.asarray(x, dtype=np.int64) for x in ids]
+        reference = MetricsAccumulator(tok.vocab_size)
+        reference.add_batch(texts, arrays, _OffsetAligner(tok).batch_offsets(texts, arrays))
+        aligner = _OffsetAligner(tok)
+        batch = TextBatch.of(texts)
+        counts = np.asarray([len(x) for x in ids], dtype=np.int64)
+        spelled = aligner.token_lengths(batch, np.concatenate(arrays), counts)
+        assert spelled is not None and not aligner.note
+        fast = MetricsAccumulator(tok.vocab_size)
+        fast.add_spelled(batch, np.concatenate(arrays), counts, spelled[0], aligner.shift or 0, spelled[1])
+        assert dataclasses.astuple(fast.result()) == dataclasses.astuple(reference.result()), path.name
+        for key in ("bytes", "tokens", "units", "unit_tokens"):
+            assert fast.per_document()[key].tolist() == reference.per_document()[key].tolist(), path.name

@@ -6,12 +6,14 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokcli.metrics import (
     MetricsAccumulator,
+    TextBatch,
     bootstrap_ratio_ci,
+    char_offsets,
     classify_digit_split,
     digit_style,
     jaccard,
@@ -149,3 +151,61 @@ def test_digit_style_aggregates_probes() -> None:
     assert digit_style([[1, 3, 3], [2, 3], [3, 3]]) == "rtl3"
     assert digit_style([[4], [2]]) == "whole"
     assert digit_style([[3, 1], [1, 3]]) == "irregular"
+
+
+# ---------------------------------------------------------------------------------------------------
+# The byte-position fast path (add_spelled) against the character-offset path (add_batch)
+
+_FAST_ALPHABET = "ab1 \n\t\xa0\u2009\u3000\x85é€日本ก\U0001f600"
+
+
+def _state(acc: MetricsAccumulator) -> tuple[object, ...]:
+    docs = acc.per_document()
+    result = acc.result()
+    return (
+        tuple(x if not (isinstance(x, float) and math.isnan(x)) else "nan" for x in result.__dict__.values()),
+        tuple(tuple(docs[k].tolist()) for k in ("bytes", "tokens", "units", "unit_tokens")),
+        tuple(tuple(v) for v in acc._docs.__dict__.values()),
+        (acc._split_words, acc._split_chars, acc._no_space_chars, acc._letters, acc._chars),
+    )
+
+
+@st.composite
+def _spelled_batches(draw: st.DrawFn) -> tuple[list[str], list[list[int]], int]:
+    """Texts and, per document, token byte lengths that spell it (cut anywhere, even inside a
+    character), with an optional dummy-prefix byte, zero-length tokens and tokens on empty documents."""
+    texts = draw(st.lists(st.text(alphabet=_FAST_ALPHABET, max_size=14), min_size=1, max_size=6))
+    shift = draw(st.integers(0, 1))
+    lengths: list[list[int]] = []
+    for text in texts:
+        size = len(text.encode("utf-8"))
+        if size == 0:
+            lengths.append(draw(st.lists(st.integers(0, 2), max_size=2)))
+            continue
+        cuts = sorted(draw(st.sets(st.integers(1, size + shift - 1), max_size=size))) if size + shift > 1 else []
+        pieces = [b - a for a, b in zip([0, *cuts], [*cuts, size + shift], strict=True)]
+        if draw(st.booleans()) and draw(st.booleans()):
+            pieces.insert(draw(st.integers(0, len(pieces))), 0)
+        lengths.append(pieces)
+    return texts, lengths, shift
+
+
+@settings(max_examples=300, deadline=None)
+@given(_spelled_batches())
+def test_add_spelled_equals_add_batch(case: tuple[list[str], list[list[int]], int]) -> None:
+    texts, lengths, shift = case
+    batch = TextBatch.of(texts)
+    counts = np.asarray([len(x) for x in lengths], dtype=np.int64)
+    flat_lengths = np.asarray([n for x in lengths for n in x], dtype=np.int64)
+    ids = flat_lengths + 7  # any ids: both paths count the same ones
+    reference = MetricsAccumulator(16)
+    offsets = char_offsets(batch, counts, flat_lengths, shift)
+    reference.add_batch(texts, np.split(ids, np.cumsum(counts)[:-1]), offsets)
+    fast = MetricsAccumulator(16)
+    fast.add_spelled(batch, ids, counts, flat_lengths, shift)
+    assert _state(fast) == _state(reference)
+    without = MetricsAccumulator(16)
+    without.add_spelled(batch, ids, counts, None)
+    reference_without = MetricsAccumulator(16)
+    reference_without.add_batch(texts, np.split(ids, np.cumsum(counts)[:-1]), None)
+    assert _state(without) == _state(reference_without)

@@ -9,6 +9,7 @@ tokenizer: totals over all corpora, digit grouping, vocabulary overlap with the 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -21,7 +22,10 @@ from tokcli.corpus import Corpus, CorpusConfig
 from tokcli.errors import InputError, TokcliError
 from tokcli.metrics import (
     MetricsAccumulator,
+    TextBatch,
     bootstrap_ratio_ci,
+    bytes_to_chars,
+    char_offsets,
     digit_style,
     jaccard,
 )
@@ -151,13 +155,13 @@ def char_offsets_from_bytes(text: str, lengths: npt.NDArray[np.int64], shift: in
     data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
     ends = np.clip(np.cumsum(lengths) - shift, 0, data.size)
     starts = np.clip(ends - lengths, 0, data.size)
-    return _bytes_to_chars(data, starts, ends)
+    return bytes_to_chars(data, starts, ends)
 
 
 class _OffsetAligner:
     """Decides once per tokenizer whether its token bytes spell the text (lossless tokenizers) and
-    then turns a batch's ids into character offsets. Tokenizers that normalise text give no offsets,
-    and their fertility is reported as missing rather than guessed."""
+    then gives the byte length of every token of a batch. Tokenizers that normalise text give no
+    offsets, and their fertility is reported as missing rather than guessed."""
 
     def __init__(self, tokenizer: LoadedTokenizer) -> None:
         import numpy as np
@@ -169,48 +173,53 @@ class _OffsetAligner:
         self.shift: int | None = None  # bytes before the text (1: sentencepiece's dummy prefix space)
         self.note = ""
 
-    def batch_offsets(self, texts: Sequence[str], ids: Sequence[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64] | None:
-        """(start, end) character offsets of every token of the batch within ``"\\n".join(texts)``."""
+    def token_lengths(
+        self, batch: TextBatch, ids: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None:
+        """Byte length of every token of the batch (``ids``: all ids in order, ``counts`` per document)
+        and their running sum, or None when the tokens do not spell the text. Sets ``shift``."""
         import numpy as np
 
         if self.note:
             return None
-        all_ids = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
-        if all_ids.size and all_ids.max() >= self._lengths.size:
+        if ids.size and int(ids.max()) >= self._lengths.size:
             self._give_up("ids beyond the token table")
             return None
-        n_docs = len(texts)
-        doc_bytes = np.fromiter((len(t.encode("utf-8", "surrogatepass")) for t in texts), dtype=np.int64, count=n_docs)
-        counts = np.fromiter((a.size for a in ids), dtype=np.int64, count=n_docs)
-        token_doc = np.repeat(np.arange(n_docs), counts)
-        lengths = self._lengths[all_ids]
-        spelled = np.bincount(token_doc, weights=lengths, minlength=n_docs).astype(np.int64)
-        shifts = spelled - doc_bytes
-        non_empty = doc_bytes > 0
-        seen = set(np.unique(shifts[non_empty]).tolist()) | ({self.shift} if self.shift is not None else set())
+        lengths = self._lengths[ids]
+        ends = np.cumsum(lengths)
+        bound = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=bound[1:])
+        spelled = np.diff(np.concatenate(([0], ends))[bound])
+        non_empty = batch.doc_bytes > 0
+        shifts = (spelled - batch.doc_bytes)[non_empty]
+        seen = {int(shifts.min()), int(shifts.max())} if shifts.size else set()
+        if self.shift is not None:
+            seen.add(self.shift)
         if len(seen) > 1 or not seen <= {0, 1}:
             self._give_up("token bytes do not spell the text (the tokenizer normalises it)")
             return None
         if seen:
             self.shift = seen.pop()
         shift = self.shift or 0
-        for i in range(min(n_docs, _OFFSET_CHECK_DOCS - self._checked)):  # spot-check the bytes themselves
+        table = self._table
+        for i in range(min(counts.size, _OFFSET_CHECK_DOCS - self._checked)):  # spot-check the bytes themselves
             self._checked += 1
-            joined = b"".join(self._table[t] for t in ids[i].tolist())
-            if non_empty[i] and (
-                joined[shift:] != texts[i].encode("utf-8", "surrogatepass") or joined[:shift] != b" " * shift
-            ):
+            joined = b"".join(map(table.__getitem__, ids[bound[i] : bound[i + 1]].tolist()))
+            text = batch.texts[i].encode("utf-8", "surrogatepass")
+            if non_empty[i] and (joined[shift:] != text or joined[:shift] != b" " * shift):
                 self._give_up("token bytes do not spell the text (the tokenizer normalises it)")
                 return None
-        # token end positions within each document, then within the joined batch (one separator byte each)
-        ends = np.cumsum(lengths)
-        first_token = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        before_doc = np.concatenate(([0], ends))[first_token]
-        local_ends = np.clip(ends - before_doc[token_doc] - shift, 0, doc_bytes[token_doc])
-        local_starts = np.minimum(np.maximum(ends - lengths - before_doc[token_doc] - shift, 0), doc_bytes[token_doc])
-        doc_base = np.concatenate(([0], np.cumsum(doc_bytes + 1)[:-1]))
-        data = np.frombuffer("\n".join(texts).encode("utf-8", "surrogatepass"), dtype=np.uint8)
-        return _bytes_to_chars(data, local_starts + doc_base[token_doc], local_ends + doc_base[token_doc])
+        return lengths, ends
+
+    def batch_offsets(self, texts: Sequence[str], ids: Sequence[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64] | None:
+        """(start, end) character offsets of every token of the batch within ``"\\n".join(texts)``."""
+        import numpy as np
+
+        batch = TextBatch.of(texts)
+        counts = np.fromiter((a.size for a in ids), dtype=np.int64, count=len(ids))
+        flat = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        spelled = self.token_lengths(batch, flat.astype(np.int64, copy=False), counts)
+        return None if spelled is None else char_offsets(batch, counts, spelled[0], self.shift or 0)
 
     def offsets(self, text: str, ids: Sequence[int] | npt.NDArray[np.int64]) -> npt.NDArray[np.int64] | None:
         import numpy as np
@@ -219,18 +228,6 @@ class _OffsetAligner:
 
     def _give_up(self, why: str) -> None:
         self.note = f"fertility unavailable: {why}"
-
-
-def _bytes_to_chars(
-    data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
-) -> npt.NDArray[np.int64]:
-    """Byte spans to character spans; a span starting inside a multi-byte character overlaps it."""
-    import numpy as np
-
-    is_start = (data & 0xC0) != 0x80
-    prefix = np.concatenate(([0], np.cumsum(is_start, dtype=np.int64)))
-    start_chars = np.where(starts < data.size, prefix[np.minimum(starts + 1, data.size)] - 1, prefix[-1])
-    return np.stack([start_chars, prefix[ends]], axis=1)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -326,11 +323,16 @@ def run_compare(
             current = {}
             return
         current = current or new_cells()
+        batch = TextBatch.of(texts)  # the text in UTF-8 once, for every tokenizer
         for name, (ids, seconds) in encoded.items():
             cell = current[name]
             cell.encode_seconds += seconds
-            arrays = [np.asarray(one, dtype=np.int64) for one in ids]
-            cell.accumulator.add_batch(texts, arrays, aligners[name].batch_offsets(texts, arrays))
+            counts = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+            flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(counts.sum()))
+            aligner = aligners[name]
+            spelled = aligner.token_lengths(batch, flat, counts)
+            lengths, ends = spelled if spelled is not None else (None, None)
+            cell.accumulator.add_spelled(batch, flat, counts, lengths, aligner.shift or 0, ends)
 
     # The tokenizer libraries release the GIL: batch k+1 (of this corpus or the next) is encoded
     # while batch k is measured, so the pipeline never drains between corpora.

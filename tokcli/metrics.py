@@ -119,6 +119,143 @@ def tokens_per_unit(
     return (before_end - ended).astype(np.int64)
 
 
+# ---------------------------------------------------------------------------------------------------
+# Batches in UTF-8: the fast path of compare works on byte positions only (no character offsets)
+
+_PAD = 4  # newline bytes after a batch's text, so a token or character may be looked at 3 bytes ahead
+
+
+@functools.cache
+def _byte_kinds() -> bytes:
+    """``bytes.translate`` table: 1 ASCII white space, 2 lead byte of U+0080-U+00BF (C2: holds U+0085
+    and U+00A0), 3 lead byte of a 3-byte character, 4 of a 4-byte character, 0 anything else. Every
+    white-space or no-space-script character beyond ASCII has a lead byte of kind 2-4."""
+    kinds = bytearray(256)
+    for c in _SPACES:
+        if c < 0x80:
+            kinds[c] = 1
+    kinds[0xC2] = 2
+    kinds[0xE0:0xF0] = b"\x03" * 16
+    kinds[0xF0:0xF8] = b"\x04" * 8
+    return bytes(kinds)
+
+
+@dataclass(frozen=True)
+class _Words:
+    """What a batch's text alone gives (the same for every tokenizer)."""
+
+    solid: npt.NDArray[np.bool_]  # per byte, padding included: part of a non-white-space character
+    starts: npt.NDArray[np.int64]  # byte spans [start, end) of the words (maximal runs of solid bytes)
+    ends: npt.NDArray[np.int64]
+    bound: npt.NDArray[np.int64]  # words of document i: bound[i]:bound[i + 1]
+    solid_chars: npt.NDArray[np.int64]  # non-white-space characters per document
+    no_space_chars: int  # characters of scripts written without spaces
+
+
+@dataclass(frozen=True)
+class TextBatch:
+    """Documents as one UTF-8 buffer: ``"\\n".join(texts)`` (the separator is white space, so no word
+    crosses documents), then ``_PAD`` more newline bytes. Built once per batch for every tokenizer."""
+
+    texts: Sequence[str]
+    joined: bytes
+    size: int  # bytes of the joined text, padding excluded
+    doc_bytes: npt.NDArray[np.int64]
+    doc_chars: npt.NDArray[np.int64]
+    doc_base: npt.NDArray[np.int64]  # where each document starts in ``data``
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> TextBatch:
+        import numpy as np
+
+        encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+        n = len(encoded)
+        doc_bytes = np.fromiter(map(len, encoded), dtype=np.int64, count=n)
+        doc_chars = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+        encoded.append(b"\n" * (_PAD - 1))
+        joined = b"\n".join(encoded)
+        doc_base = np.zeros(n, dtype=np.int64)
+        np.cumsum(doc_bytes[:-1] + 1, out=doc_base[1:])
+        return cls(texts, joined, len(joined) - _PAD, doc_bytes, doc_chars, doc_base)
+
+    @functools.cached_property
+    def data(self) -> npt.NDArray[np.uint8]:
+        import numpy as np
+
+        return np.frombuffer(self.joined, dtype=np.uint8)
+
+    @functools.cached_property
+    def words(self) -> _Words:
+        import numpy as np
+
+        data = self.data
+        kinds = np.frombuffer(self.joined.translate(_byte_kinds()), dtype=np.uint8)
+        solid = kinds != 1
+        solid[self.size :] = False
+        # Characters beyond ASCII that may be white space or of a no-space script: decode them.
+        lead = np.flatnonzero(kinds >= 2)
+        width = kinds[lead]
+        b0, b1, b2, b3 = (data[lead + i].astype(np.int32) for i in range(4))
+        cps = np.where(
+            width == 2,
+            ((b0 & 0x1F) << 6) | (b1 & 0x3F),
+            np.where(
+                width == 3,
+                ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F),
+                ((b0 & 0x07) << 18) | ((b1 & 0x3F) << 12) | ((b2 & 0x3F) << 6) | (b3 & 0x3F),
+            ),
+        )
+        classes = _classes(cps.astype(np.uint32))
+        is_space = (classes & 1) != 0
+        space_at, space_width = lead[is_space], width[is_space].astype(np.int64)  # widths 2 and 3 only
+        for i in range(3):
+            solid[space_at[space_width > i] + i] = False
+        edges = np.flatnonzero(solid[1:] != solid[:-1]) + 1  # the padding ends the last word
+        if solid[0]:
+            edges = np.concatenate(([0], edges))
+        starts, ends = edges[0::2], edges[1::2]
+        bound = np.append(np.searchsorted(starts, self.doc_base), starts.size)
+        solid_bytes = np.diff(np.concatenate(([0], np.cumsum(ends - starts)))[bound])
+        n_docs = self.doc_bytes.size
+        space_doc = np.searchsorted(self.doc_base, space_at, side="right") - 1
+        space_extra = np.bincount(space_doc, weights=space_width - 1, minlength=n_docs).astype(np.int64)
+        solid_chars = self.doc_chars - (self.doc_bytes - solid_bytes - space_extra)
+        return _Words(solid, starts, ends, bound, solid_chars, int(np.count_nonzero(classes & 2)))
+
+
+def char_offsets(
+    batch: TextBatch, counts: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64], shift: int
+) -> npt.NDArray[np.int64]:
+    """(start, end) character offsets within ``"\\n".join(batch.texts)`` of consecutive tokens whose
+    byte lengths are ``lengths`` (``counts`` per document; ``shift`` bytes before each document's text,
+    1 for sentencepiece's dummy-prefix space). Token bytes are clipped to their document's text; a
+    token starting inside a multi-byte character overlaps that character."""
+    import numpy as np
+
+    n_docs = counts.size
+    doc_bytes = batch.doc_bytes
+    token_doc = np.repeat(np.arange(n_docs), counts)
+    ends = np.cumsum(lengths)
+    first_token = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    before_doc = np.concatenate(([0], ends))[first_token]
+    local_ends = np.clip(ends - before_doc[token_doc] - shift, 0, doc_bytes[token_doc])
+    local_starts = np.minimum(np.maximum(ends - lengths - before_doc[token_doc] - shift, 0), doc_bytes[token_doc])
+    base = batch.doc_base[token_doc]
+    return bytes_to_chars(batch.data[: batch.size], local_starts + base, local_ends + base)
+
+
+def bytes_to_chars(
+    data: npt.NDArray[np.uint8], starts: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Byte spans to character spans; a span starting inside a multi-byte character overlaps it."""
+    import numpy as np
+
+    is_start = (data & 0xC0) != 0x80
+    prefix = np.concatenate(([0], np.cumsum(is_start, dtype=np.int64)))
+    start_chars = np.where(starts < data.size, prefix[np.minimum(starts + 1, data.size)] - 1, prefix[-1])
+    return np.stack([start_chars, prefix[ends]], axis=1)
+
+
 @dataclass
 class _DocRecord:
     bytes: list[int] = field(default_factory=list)
@@ -208,12 +345,22 @@ class MetricsAccumulator:
 
         if not self._pending_ids:
             return
-        ids = np.concatenate(self._pending_ids)
+        ids = self._pending_ids[0] if len(self._pending_ids) == 1 else np.concatenate(self._pending_ids)
         self._pending_ids, self._pending_count = [], 0
         top = int(ids.max()) + 1
         if top > self._id_counts.size:  # added tokens beyond the base vocabulary
             self._id_counts = np.concatenate([self._id_counts, np.zeros(top - self._id_counts.size, dtype=np.int64)])
         self._id_counts += np.bincount(ids, minlength=self._id_counts.size)
+
+    def _add_ids(self, ids: npt.NDArray[np.int64]) -> None:
+        if not ids.size:
+            return
+        if int(ids.min()) < 0:
+            raise ValueError("token ids must be non-negative")
+        self._pending_ids.append(ids)
+        self._pending_count += int(ids.size)
+        if self._pending_count >= 1 << 20:
+            self._flush_ids()
 
     def add(
         self,
@@ -247,13 +394,7 @@ class MetricsAccumulator:
             return
         token_counts = np.fromiter((a.size for a in ids), dtype=np.int64, count=n_docs)
         if token_counts.sum():
-            all_ids = np.concatenate(ids)
-            if all_ids.min() < 0:
-                raise ValueError("token ids must be non-negative")
-            self._pending_ids.append(all_ids)
-            self._pending_count += int(all_ids.size)
-            if self._pending_count >= 1 << 20:
-                self._flush_ids()
+            self._add_ids(np.concatenate(ids))
         record = self._docs
         record.tokens.extend(token_counts.tolist())
         record.bytes.extend(len(t.encode("utf-8", "surrogatepass")) for t in texts)
@@ -290,6 +431,91 @@ class MetricsAccumulator:
         record.chars_units.extend(solid_per_doc.tolist())
         record.char_tokens.extend((solid_per_doc + np.bincount(inside_doc, minlength=n_docs)).tolist())
         self._split_chars += int(np.unique(inside_starts).size)
+
+    def add_spelled(
+        self,
+        batch: TextBatch,
+        ids: npt.NDArray[np.int64],
+        counts: npt.NDArray[np.int64],
+        lengths: npt.NDArray[np.int64] | None,
+        shift: int = 0,
+        ends: npt.NDArray[np.int64] | None = None,
+    ) -> None:
+        """Add a batch from its token ids alone: the same as ``add_batch`` with the offsets of
+        :func:`char_offsets`, computed on byte positions without mapping bytes to characters.
+
+        ``ids`` are the batch's ids in order, ``counts`` the number per document; ``lengths`` the byte
+        length of every token (None: the tokenizer gives no offsets, no fertility), which add up to
+        ``shift`` plus the document's UTF-8 length for every non-empty document; ``ends``, if given,
+        is ``np.cumsum(lengths)``.
+        """
+        import numpy as np
+
+        n_docs = len(batch.texts)
+        if n_docs == 0:
+            return
+        tok_bound = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(counts, out=tok_bound[1:])
+        if lengths is not None and ids.size:
+            # Byte positions in batch.data: a document's tokens start ``shift`` bytes before its text;
+            # documents are one newline apart, so the tokens of consecutive documents ``gap`` bytes.
+            ends = np.cumsum(lengths) if ends is None else ends.copy()
+            spelled = np.diff(np.concatenate(([0], ends))[tok_bound])
+            gap = batch.doc_bytes + 1 - spelled
+            if int(lengths.min()) < 1 or int(gap.min()) < 0:  # empty tokens, or empty documents with tokens
+                offsets = char_offsets(batch, counts, lengths, shift)
+                self.add_batch(batch.texts, np.split(ids, tok_bound[1:-1]), offsets)
+                return
+            if gap[:-1].any():
+                adjust = np.zeros(n_docs, dtype=np.int64)
+                np.cumsum(gap[:-1], out=adjust[1:])
+                ends += np.repeat(adjust, counts)
+            if shift:
+                ends -= shift
+        else:
+            ends = None
+        self._add_ids(ids)
+        record = self._docs
+        record.tokens.extend(counts.tolist())
+        record.bytes.extend(batch.doc_bytes.tolist())
+        self._chars += int(batch.doc_chars.sum())
+        words = batch.words
+        self._no_space_chars += words.no_space_chars
+        self._letters += int(words.solid_chars.sum())
+        record.chars_units.extend(words.solid_chars.tolist())
+        words_per_doc = np.diff(words.bound)
+        record.words.extend(words_per_doc.tolist())
+        if ends is None:
+            self._offsets_missing |= lengths is None
+            record.word_tokens.extend([0] * n_docs)
+            record.char_tokens.extend(words.solid_chars.tolist())
+            return
+
+        assert lengths is not None
+        starts = ends - lengths
+        starts[0] = max(int(starts[0]), 0)
+        # Tokens cover each document's text without gaps, so a word is covered by the token holding
+        # its first byte plus every token starting inside it (at a solid byte after a solid byte).
+        solid = words.solid
+        interior = solid[starts] & solid[starts - 1]  # starts - 1 == -1 reads the padding: not solid
+        interior_sum = np.concatenate(([0], np.cumsum(interior)))[tok_bound]
+        record.word_tokens.extend((words_per_doc + np.diff(interior_sum)).tolist())
+        first = np.searchsorted(starts, words.starts, side="right") - 1
+        self._split_words += int(np.count_nonzero(ends[first] < words.ends))
+        # Characters as units: a character is covered by 1 + (number of tokens starting inside it).
+        data = batch.data
+        inside = np.flatnonzero((data[starts] & 0xC0) == 0x80)
+        inside_doc = np.searchsorted(tok_bound[1:], inside, side="right")
+        record.char_tokens.extend((words.solid_chars + np.bincount(inside_doc, minlength=n_docs)).tolist())
+        if inside.size:
+            at = starts[inside]  # the character's lead byte is at most 3 continuation bytes back
+            back = np.zeros(at.size, dtype=np.int64)
+            still = np.ones(at.size, dtype=bool)
+            for i in (1, 2, 3):
+                still &= (data[at - i] & 0xC0) == 0x80
+                back += still
+            lead_at = at - back
+            self._split_chars += 1 + int(np.count_nonzero(lead_at[1:] != lead_at[:-1]))
 
     @property
     def word_unit(self) -> str:
