@@ -64,7 +64,10 @@ class CompareConfig:
     batch_size: int = field(default=2000, metadata={"help": "documents encoded per batch"})
     threads: int | None = field(default=None, metadata={"help": "encoding threads (default: all CPUs)"})
     keep_going: bool = field(default=False, metadata={"help": "report an unreadable corpus and go on with the others"})
-    plot: str | None = field(default=None, metadata={"help": "write a chart to FILE.svg, FILE.html or FILE.png"})
+    plot: str | None = field(
+        default=None,
+        metadata={"help": "write a chart to FILE.svg, FILE.html or FILE.png", "path": True, "output": True},
+    )
 
     def __post_init__(self) -> None:
         if self.bootstrap < 0:

@@ -10,7 +10,9 @@ highest precedence first:
 3. the YAML file given with ``--config``: a mapping of section names to mappings of keys, e.g.
    ``{corpus: {max_bytes: 50MB}, train: {vocab_size: 32000}}``. One file may hold sections for several
    commands; a command reads the sections it uses. Relative paths in path-valued keys are resolved
-   against the YAML file's folder, so a config means the same thing from any working directory;
+   against the YAML file's folder, so a config means the same thing from any working directory.
+   Output keys (fields with ``metadata["output"]``) named in a YAML file must stay below the file's
+   folder or the current directory: a shared config cannot make tokcli write ``../../.bashrc``;
 4. the dataclass defaults.
 
 Unknown keys are rejected with their key path and a "did you mean" suggestion; every value is type
@@ -267,7 +269,30 @@ def _coerce_field(field: dataclasses.Field[Any], tp: Any, value: Any, key: str, 
     value = coerce(value, tp, key=key, origin=origin, unit=unit)
     if field.metadata.get("path"):
         value = _resolve_any(value, origin.base_dir, field.metadata["path"])
+    if field.metadata.get("output") and origin.base_dir is not None:
+        for item in value if isinstance(value, tuple) else (value,):
+            _check_output_inside(item, key, origin)
     return value
+
+
+def _check_output_inside(value: Any, key: str, origin: Origin) -> None:
+    """An output a YAML file names must lie below the file's folder or the working directory.
+
+    Lexical check (``..`` and absolute paths), as tokcli would write them; symlinks inside those
+    folders are trusted, being the user's own."""
+    if not isinstance(value, str) or value in ("", "-"):
+        return
+    assert origin.base_dir is not None
+    target = os.path.normpath(os.path.abspath(os.path.expanduser(value)))
+    roots = {os.path.normpath(str(origin.base_dir)), os.path.normpath(os.getcwd())}
+    if any(os.path.commonpath([root, target]) == root for root in roots):
+        return
+    env = f"{ENV_PREFIX}{key.split('.')[0].upper()}_{key.split('.')[-1].upper()}"
+    raise ConfigError(
+        f"config key '{key}' ({origin.label}): output {value} is outside the config file's folder "
+        f"({origin.base_dir}) and the current directory, so the config may not write it",
+        hint=f"give this output on the command line or in {env} instead",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -111,18 +111,38 @@ def chart_svg(rows: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def write_plot(rows: Sequence[Mapping[str, Any]], path: str | Path) -> None:
-    """Write the chart to ``path`` (.svg, .html or .png), atomically."""
+def check_plot_path(path: str | Path) -> None:
+    """Fail before any work when ``--plot`` cannot be written: unknown type, missing folder, no matplotlib."""
+    import importlib.util
+
+    from tokcli.errors import OutputError
+
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".svg", ".html", ".htm", ".png"):
         raise UsageError(f"--plot {target}: unsupported file type {suffix or '(none)'}", hint="use .svg, .html or .png")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"--plot {target}: folder {folder} does not exist", hint="create it or choose another path")
+    if target.exists() and not target.is_file():
+        raise OutputError(f"--plot {target}: not a regular file", hint="choose a file path")
+    if suffix == ".png" and importlib.util.find_spec("matplotlib") is None:
+        raise UsageError(
+            f"--plot {target}: PNG output needs matplotlib", hint="pip install matplotlib, or write .svg or .html"
+        )
+
+
+def write_plot(rows: Sequence[Mapping[str, Any]], path: str | Path, *, if_changed: bool = False) -> None:
+    """Write the chart to ``path`` (.svg, .html or .png), atomically (``if_changed``: keep an identical file)."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    check_plot_path(target)
     svg = chart_svg(rows)
     if suffix == ".svg":
-        with atomic_write(target, "w") as handle:
+        with atomic_write(target, "w", if_changed=if_changed) as handle:
             handle.write(svg)
     elif suffix in (".html", ".htm"):
-        with atomic_write(target, "w") as handle:
+        with atomic_write(target, "w", if_changed=if_changed) as handle:
             handle.write(
                 f"<!doctype html>\n<html><head><meta charset='utf-8'><title>tokcli compare</title></head>"
                 f"<body>\n{svg}</body></html>\n"

@@ -13,8 +13,9 @@ from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json, format_option, render, resolve_format
 from tokcli.compare import CompareConfig
 from tokcli.corpus import CorpusConfig
+from tokcli.runopts import RunConfig, locked_outputs
 
-SECTIONS = {"compare": CompareConfig, "corpus": CorpusConfig}
+SECTIONS = {"compare": CompareConfig, "corpus": CorpusConfig, "run": RunConfig}
 ROW_COLUMNS = (
     "tokenizer", "corpus", "docs", "bytes", "tokens", "bytes_per_token", "chars_per_token", "fertility",
     "split_rate", "word_unit", "premium", "byte_fallback_rate", "unk_rate", "renyi_efficiency", "vocab_used",
@@ -53,7 +54,12 @@ def compare_command(
     if len(set(names)) != len(names):
         raise typer.BadParameter("two tokenizers share a name; name them with NAME=PATH", param_hint="'-t'")
     corpora = plan_corpora(corpus.inputs, settings.parallel)
-    with progress_bar("encoding", unit="bytes") as update:
+    if settings.plot:
+        from tokcli.plot import check_plot_path
+
+        check_plot_path(settings.plot)  # before the work, not after it
+    # The plot is held under its output lock for the whole run, like train's and encode's outputs.
+    with locked_outputs([settings.plot], config["run"]), progress_bar("encoding", unit="bytes") as update:
         done: dict[str, int] = {}
 
         def on_progress(name: str, n_bytes: int) -> None:
@@ -61,12 +67,12 @@ def compare_command(
             update(sum(done.values()), description=f"encoding {name}")
 
         result = run_compare(settings, corpus, tokenizers, corpora, progress=on_progress)
-    for message in result.errors:
-        log.warning("skipped corpus %s", message)
-    if settings.plot:
-        from tokcli.plot import write_plot
+        for message in result.errors:
+            log.warning("skipped corpus %s", message)
+        if settings.plot:
+            from tokcli.plot import write_plot
 
-        write_plot(result.rows, settings.plot)
+            write_plot(result.rows, settings.plot, if_changed=config["run"].if_changed)
     if fmt == "json":  # everything: meta, rows, summary
         sys.stdout.write(
             dumps_json({"meta": result.meta, "rows": result.rows, "summary": result.summary}, indent=True).decode()

@@ -19,7 +19,8 @@ class EncodeConfig:
         default=None, metadata={"help": "pre-tokenization regex of a ranks file: preset name or regex"}
     )
     output: str | None = field(
-        default=None, metadata={"help": "output file ('-' or unset: stdout; required for npy/bin)", "path": True}
+        default=None,
+        metadata={"help": "output file ('-' or unset: stdout; required for npy/bin)", "path": True, "output": True},
     )
     format: OutputFormat = field(
         default="auto",
@@ -59,7 +60,9 @@ class DecodeConfig:
     input_format: Literal["auto", "ids", "jsonl"] = field(
         default="auto", metadata={"help": "ids (space-separated per line) or jsonl with an 'ids' list"}
     )
-    output: str | None = field(default=None, metadata={"help": "output file ('-' or unset: stdout)", "path": True})
+    output: str | None = field(
+        default=None, metadata={"help": "output file ('-' or unset: stdout)", "path": True, "output": True}
+    )
     format: Literal["text", "jsonl"] = field(
         default="text", metadata={"help": "text (one document per line) or jsonl ({'id', 'text'})"}
     )

@@ -123,7 +123,8 @@ class InferMixtureConfig:
     threads: int | None = field(default=None, metadata={"help": "counting processes (default: all CPUs)"})
     cache: bool = field(default=True, metadata={"help": "re-use per-category counts from the count cache"})
     cache_dir: str | None = field(
-        default=None, metadata={"help": "count cache folder (default ~/.cache/tokcli/mixture)", "path": True}
+        default=None,
+        metadata={"help": "count cache folder (default ~/.cache/tokcli/mixture)", "path": True, "output": True},
     )
 
     counts: str | None = field(

@@ -58,7 +58,7 @@ HF_PRESETS = ("gpt2", "cl100k", "o200k", "llama3", "none")
 class CountConfig:
     """Options of ``tokcli count`` (YAML section ``count``)."""
 
-    output: str | None = field(default=None, metadata={"help": "counts folder to write", "path": True})
+    output: str | None = field(default=None, metadata={"help": "counts folder to write", "path": True, "output": True})
     pretok: str = field(
         default="gpt2",
         metadata={

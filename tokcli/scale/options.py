@@ -31,7 +31,8 @@ class ScaleConfig:
         metadata={"help": "Ray cluster to join, e.g. ray://head:10001 or auto (default: a private local cluster)"},
     )
     ray_temp_dir: str | None = field(
-        default=None, metadata={"help": "Ray session folder (default: a private folder under /tmp)", "path": True}
+        default=None,
+        metadata={"help": "Ray session folder (default: a private folder under /tmp)", "path": True, "output": True},
     )
     object_store_memory: int | None = field(
         default=None,

@@ -25,7 +25,8 @@ class TrainConfig:
     """How to train; every field is a flag (``--vocab-size``) and a YAML key (``train.vocab_size``)."""
 
     output: str | None = field(
-        default=None, metadata={"help": "tokenizer file to write (.json for hf-*, .model for spm-*)", "path": True}
+        default=None,
+        metadata={"help": "tokenizer file to write (.json for hf-*, .model for spm-*)", "path": True, "output": True},
     )
     backend: Backend = field(default="hf-bpe", metadata={"help": "tokenizer family and library"})
     vocab_size: int = field(default=32000, metadata={"help": "vocabulary size, special tokens included"})
@@ -56,7 +57,9 @@ class TrainConfig:
     )
     threads: int | None = field(default=None, metadata={"help": "training threads (default: all CPUs)"})
     seed: int = field(default=0, metadata={"help": "seed (sampling and sentencepiece)"})
-    report: str | None = field(default=None, metadata={"help": "also write the JSON report to FILE", "path": True})
+    report: str | None = field(
+        default=None, metadata={"help": "also write the JSON report to FILE", "path": True, "output": True}
+    )
     from_counts: str | None = field(
         default=None,
         metadata={"help": "train from a 'tokcli count' folder instead of a corpus (hf-bpe, spm-bpe)", "path": True},
