@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gzip
 import tempfile
 from pathlib import Path
@@ -108,3 +109,28 @@ def test_truncated_tokenizer_files_never_crash(cut: int) -> None:
                 tok.encode("hello world")
             except TokcliError:
                 pass
+
+
+@FUZZ
+@given(
+    data=corrupted,
+    suffix=st.sampled_from([".jsonl", ".txt", ".json"]),
+    doc_sep=st.sampled_from(["line", "blank", "file"]),
+    limit=st.integers(min_value=1, max_value=600),
+)
+def test_line_guard_only_refuses_never_changes(data: bytes, suffix: str, doc_sep: str, limit: int) -> None:
+    """With a small --max-line-bytes a read either gives exactly the unlimited read's documents or
+    stops with a TokcliError; never a crash, never other documents."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"input{suffix}"
+        path.write_bytes(data)
+        config = CorpusConfig(inputs=(str(path),), doc_sep=doc_sep)  # type: ignore[arg-type]
+        try:
+            unlimited = [d.text for d in Corpus(config).documents()]
+        except TokcliError:
+            unlimited = None
+        try:
+            limited = [d.text for d in Corpus(dataclasses.replace(config, max_line_bytes=limit)).documents()]
+        except TokcliError:
+            return
+        assert limited == unlimited

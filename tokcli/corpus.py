@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal
 
-from tokcli.corpus_formats import DEFAULT_MAX_LINE_BYTES, InputFile, RawBatch, resolve_inputs
+from tokcli.corpus_formats import DEFAULT_MAX_LINE_BYTES, InputFile, RawBatch, iter_inputs
 from tokcli.errors import ConfigError, InputError, UsageError
 
 InputFormat = Literal["auto", "text", "jsonl", "parquet", "csv", "tsv", "arrow"]
@@ -271,8 +271,8 @@ class Corpus:
             raise UsageError("no input given", hint="pass files, folders, globs, '-' (stdin) or hf:NAME")
         seen = [0]  # documents read from the inputs, before any selection (for the empty-input check)
         if cfg.mix:
-            resolved = [resolve_inputs(m.paths, cfg.format) for m in cfg.mix]
-            _check_stdin_once([f for files in resolved for f in files])
+            _check_stdin_once([p for m in cfg.mix for p in m.paths])
+            resolved = [iter_inputs(m.paths, cfg.format) for m in cfg.mix]  # folders expand while read
             streams = [
                 self._source_stream(files, batch_size, seen, source=m.name)
                 for m, files in zip(cfg.mix, resolved, strict=True)
@@ -280,8 +280,8 @@ class Corpus:
             mixer = _mix_bytes if cfg.mix_by == "bytes" else _mix_docs
             stream = mixer(streams, cfg.mix, batch_size, cfg.seed, self.stats)
         else:
-            files = resolve_inputs(cfg.inputs, cfg.format)
-            _check_stdin_once(files)
+            _check_stdin_once(list(cfg.inputs))
+            files = iter_inputs(cfg.inputs, cfg.format)  # folders expand while they are read
             stream = self._source_stream(files, batch_size, seen, source=None)
         if cfg.shuffle_buffer > 1:
             stream = _shuffle(stream, cfg.shuffle_buffer, cfg.seed, batch_size)
@@ -298,7 +298,7 @@ class Corpus:
             )
 
     def _source_stream(
-        self, files: list[InputFile], batch_size: int, seen: list[int], source: str | None
+        self, files: Iterable[InputFile], batch_size: int, seen: list[int], source: str | None
     ) -> Iterator[RawBatch]:
         """One source: its files in order, then sharding and sampling by document position."""
         cfg = self.config
@@ -370,8 +370,8 @@ class Corpus:
                 )
 
 
-def _check_stdin_once(files: list[InputFile]) -> None:
-    if sum(f.kind == "stdin" for f in files) > 1:
+def _check_stdin_once(inputs: list[str]) -> None:
+    if inputs.count("-") > 1:
         raise UsageError("'-' (stdin) is given more than once", hint="stdin can be read only once")
 
 

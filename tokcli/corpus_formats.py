@@ -25,11 +25,12 @@ from __future__ import annotations
 import codecs
 import glob
 import io
+import itertools
 import os
 import re
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -164,33 +165,66 @@ def _file_input(path: Path, fmt: str, key: str) -> InputFile:
     return InputFile(kind=kind, location=str(path), source=source_name(path), key=key)
 
 
-def _folder_inputs(root: Path, fmt: str, shown: str) -> list[InputFile]:
+def _folder_inputs(root: Path, fmt: str, shown: str) -> Iterator[InputFile]:
+    """The supported files under ``root``, recursively, in sorted order of their path parts, streamed.
+
+    A depth-first walk whose entries are sorted by name at each level gives the same order as sorting
+    every path, without holding the whole tree: only the names of the folders on the current path are
+    in memory (a folder of a million files costs its names, not a million InputFile objects), and
+    the first file is read before the last is listed. Hidden files and folders are skipped; symlinked
+    folders are not followed (as ``os.walk``) unless they are ``save_to_disk`` datasets."""
     if _is_dataset_folder(root):
-        return [InputFile(kind="arrow", location=str(root), source=root.name, key=root.name)]
-    found: list[InputFile] = []
-    for folder, dirs, files in os.walk(root):
-        here = Path(folder)
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for d in list(dirs):
-            if _is_dataset_folder(here / d):
-                dirs.remove(d)
-                rel = (here / d).relative_to(root).as_posix()
-                found.append(InputFile(kind="arrow", location=str(here / d), source=d, key=rel))
-        for name in files:
-            kind = format_of(name)
-            if name.startswith(".") or kind is None or (fmt != "auto" and kind != fmt):
-                continue
-            if kind not in COMPRESSIBLE and compression_of(name):
-                continue
-            path = here / name
-            _check_file(path, kind)
-            rel = path.relative_to(root).as_posix()
-            found.append(InputFile(kind=kind, location=str(path), source=source_name(path), key=rel))
+        yield InputFile(kind="arrow", location=str(root), source=root.name, key=root.name)
+        return
+    found = False
+    for item in _walk_sorted(root, root, fmt):
+        found = True
+        yield item
     if not found:
         wanted = f"{fmt} files" if fmt != "auto" else f"supported files ({SUPPORTED_HINT})"
         raise InputError(f"{shown}: folder has no {wanted}", hint="point at the data files or another folder")
-    found.sort(key=lambda f: Path(f.key).parts)
-    return found
+
+
+def _walk_sorted(root: Path, here: Path, fmt: str) -> Iterator[InputFile]:
+    import heapq
+
+    files: list[str] = []
+    dirs: list[str] = []
+    try:
+        with os.scandir(here) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith("."):
+                    continue
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    continue
+                if is_dir:
+                    dirs.append(name)
+                    continue
+                kind = format_of(name)
+                if kind is None or (fmt != "auto" and kind != fmt):
+                    continue
+                if kind not in COMPRESSIBLE and compression_of(name):
+                    continue
+                files.append(name)
+    except OSError as exc:
+        raise InputError(f"{here}: cannot list folder ({exc.strerror})", hint="check its permissions") from None
+    files.sort()
+    dirs.sort()
+    for name, is_dir in heapq.merge(((f, False) for f in files), ((d, True) for d in dirs)):
+        path = here / name
+        rel = path.relative_to(root).as_posix()
+        if not is_dir:
+            kind = format_of(name) or "text"
+            _check_file(path, kind)
+            yield InputFile(kind=kind, location=str(path), source=source_name(path), key=rel)
+        elif _is_dataset_folder(path):
+            yield InputFile(kind="arrow", location=str(path), source=name, key=rel)
+        elif not path.is_symlink():
+            yield from _walk_sorted(root, path, fmt)
+    del files, dirs
 
 
 def parse_hub_spec(spec: str) -> tuple[str, str | None, str]:
@@ -204,20 +238,26 @@ def parse_hub_spec(spec: str) -> tuple[str, str | None, str]:
 
 def resolve_inputs(inputs: tuple[str, ...], fmt: str) -> list[InputFile]:
     """Expand files, folders (recursively, sorted), globs, ``-`` and ``hf:`` names, checking they exist."""
-    resolved: list[InputFile] = []
+    return list(iter_inputs(inputs, fmt))
+
+
+def iter_inputs(inputs: tuple[str, ...], fmt: str) -> Iterator[InputFile]:
+    """:func:`resolve_inputs` as a stream: every input is checked first (a missing path fails before any
+    reading), then folders are expanded while the files before them are read."""
+    plan: list[Iterable[InputFile]] = []
     for item in inputs:
         if item == "-":
-            resolved.append(InputFile(kind="stdin", location="-", source="stdin", key="stdin"))
+            plan.append([InputFile(kind="stdin", location="-", source="stdin", key="stdin")])
             continue
         if item.startswith("hf:"):
             name, _, _ = parse_hub_spec(item[3:])
-            resolved.append(InputFile(kind="hf", location=item[3:], source=name, key=item))
+            plan.append([InputFile(kind="hf", location=item[3:], source=name, key=item)])
             continue
         path = Path(item).expanduser()
         if path.is_dir():
-            resolved.extend(_folder_inputs(path, fmt, item))
+            plan.append(_folder_inputs(path, fmt, item))
         elif path.is_file():
-            resolved.append(_file_input(path, fmt, path.name))
+            plan.append([_file_input(path, fmt, path.name)])
         elif glob.has_magic(item):
             matches = sorted(glob.glob(os.path.expanduser(item), recursive=True))
             if not matches:
@@ -225,14 +265,14 @@ def resolve_inputs(inputs: tuple[str, ...], fmt: str) -> list[InputFile]:
             for match in matches:
                 mp = Path(match)
                 if mp.is_dir():
-                    resolved.extend(_folder_inputs(mp, fmt, match))
+                    plan.append(_folder_inputs(mp, fmt, match))
                 elif fmt == "auto" and format_of(mp) is None:
                     continue  # a glob like data/* also matches READMEs: keep supported files only
                 else:
-                    resolved.append(_file_input(mp, fmt, mp.name))
+                    plan.append([_file_input(mp, fmt, mp.name)])
         else:
             raise InputError(f"{item}: no such file or directory", hint="check the path")
-    return resolved
+    return itertools.chain.from_iterable(plan)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -488,6 +528,8 @@ def read_jsonl(
     import orjson
 
     head = _peek(fh)
+    if (nul := head.find(b"\0")) >= 0:  # never valid JSON: fail before reading a first line of NULs
+        raise _binary_error(f"{label}:1", nul)
     if head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] == b"[":
         yield from _read_json_array(fh, label, source, text_field, id_field, errors, batch_size, max_line_bytes)
         return

@@ -104,3 +104,55 @@ def test_10gb_sparse_file_is_a_clear_error_not_an_allocation(
 def test_limit_must_be_positive() -> None:
     with pytest.raises(ConfigError, match=r"corpus.max_line_bytes \(--max-line-bytes\) must be at least 1 byte"):
         CorpusConfig(inputs=("x",), max_line_bytes=0)
+
+
+# ------------------------------------------------------------------------------ many small files
+
+
+def test_a_folder_of_20k_files_is_streamed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first document is read before the other files are expanded into InputFile objects (a
+    million files must not cost a million objects up front); all of them are still read, in order."""
+    from tokcli import corpus_formats
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(20_000):
+        (folder / f"doc{i:05d}.txt").write_bytes(f"document {i}\n".encode())
+    expanded = 0
+    check = corpus_formats._check_file
+
+    def counting(path: Path, kind: str) -> None:
+        nonlocal expanded
+        expanded += 1
+        check(path, kind)
+
+    monkeypatch.setattr(corpus_formats, "_check_file", counting)
+    docs = Corpus(CorpusConfig(inputs=(str(folder),))).documents()
+    assert next(docs).text == "document 0"
+    assert expanded <= 2
+    rest = [d.text for d in docs]
+    assert expanded == 20_000 and len(rest) == 19_999 and rest[-1] == "document 19999"
+
+
+def _reference_order(root: Path) -> list[str]:
+    """The order tokcli always used: os.walk, then sort every path by its parts."""
+    keys = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        keys += [(Path(folder) / f).relative_to(root).as_posix() for f in files if not f.startswith(".")]
+    return sorted((k for k in keys if k.endswith((".txt", ".jsonl"))), key=lambda k: Path(k).parts)
+
+
+def test_streamed_walk_keeps_the_sorted_order(tmp_path: Path) -> None:
+    from tokcli.corpus_formats import resolve_inputs
+
+    names = [
+        "a.txt", "a/x.txt", "a/b/c.txt", "a-b.txt", "a_b/z.jsonl", "a b/y.txt", "B.txt", "b/a.txt",
+        "é.txt", "z/.hidden.txt", ".git/x.txt", "a/b.txt", "a/b/a.txt", "10.txt", "9.txt", "n/README.md",
+    ]  # fmt: skip
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x\n", encoding="utf-8")
+    got = [f.key for f in resolve_inputs((str(tmp_path),), "auto")]
+    assert got == _reference_order(tmp_path)
+    assert len(got) == 13
