@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gzip
+import os
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from tokcli.train.options import TrainConfig
 
 DATA = Path(__file__).parent / "data"
 VALID_JSONL = (DATA / "parallel" / "udhr" / "eng.jsonl").read_bytes()[:2000]
-FUZZ = settings(max_examples=60, deadline=None)
+# 60 examples per property in the normal suite; FUZZ_EXAMPLES=2000 for a longer campaign.
+FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None)
 
 corrupted = st.one_of(
     st.binary(max_size=400),
