@@ -15,6 +15,18 @@ from tokcli.loading.base import default_threads
 
 
 @pytest.fixture(scope="module")
+def parquet(corpus: Path) -> Path:
+    """The same text as Parquet, read through HF datasets and Arrow's thread pools."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = corpus.with_suffix(".parquet")
+    lines = corpus.read_text(encoding="utf-8").splitlines()
+    pq.write_table(pa.table({"text": lines}), path, row_group_size=100)
+    return path
+
+
+@pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """~3 MB of real text: long enough for every pool to start, short enough to run in seconds."""
     path = tmp_path_factory.mktemp("threads") / "corpus.txt"
@@ -44,6 +56,9 @@ CASES = {
     ),
     "encode-spm": (["encode", "-t", str(SPM), "{corpus}", "-o", "ids.txt"], 2),
     "encode-shards": (["encode", "-t", str(BPE), "{corpus}", "-o", "shards/", "--split-size", "500KB"], 1),
+    # Arrow's CPU and I/O pools (8 I/O threads by default, whatever the CPUs) at 1 each, plus two that do no
+    # compute: jemalloc's background thread and the tqdm monitor of HF datasets.
+    "encode-parquet": (["encode", "-t", str(BPE), "{parquet}", "-o", "ids.txt"], 6),
     "compare": (["compare", "-t", str(BPE), "-t", f"spm={SPM}", "{corpus}", "-f", "jsonl"], 2),
     "infer-mixture": (["infer-mixture", "-t", str(BPE), *CATEGORIES, "--merges", "200", "--cache-dir", "cache"], 1),
 }
@@ -51,9 +66,11 @@ CASES = {
 
 @pytest.mark.parametrize("via", ["flag", "env"])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_one_thread_means_one_process_and_no_pools(case: str, via: str, corpus: Path, tmp_path: Path) -> None:
+def test_one_thread_means_one_process_and_no_pools(
+    case: str, via: str, corpus: Path, parquet: Path, tmp_path: Path
+) -> None:
     template, most_threads = CASES[case]
-    argv = [a.replace("{corpus}", str(corpus)) for a in template]
+    argv = [a.replace("{corpus}", str(corpus)).replace("{parquet}", str(parquet)) for a in template]
     env = tokcli_env()
     if via == "flag":
         argv.append("--threads")
