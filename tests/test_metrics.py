@@ -156,7 +156,7 @@ def test_digit_style_aggregates_probes() -> None:
 # ---------------------------------------------------------------------------------------------------
 # The byte-position fast path (add_spelled) against the character-offset path (add_batch)
 
-_FAST_ALPHABET = "ab1 \n\t\xa0\u2009\u3000\x85é€日本ก\U0001f600"
+_FAST_ALPHABET = "ab1 \n\t\xa0\u2009\u3000\x85\u1680é€’日本กက\U0001f600\U0002f800\U0002fa20"
 
 
 def _state(acc: MetricsAccumulator) -> tuple[object, ...]:

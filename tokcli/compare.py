@@ -12,6 +12,7 @@ import dataclasses
 import itertools
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from tokcli.loading.base import LoadedTokenizer
+
+    _Encoded = dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], float]]  # ids, counts, seconds
 
 REFERENCE_LANGUAGES = ("eng_Latn", "en", "eng")
 # Probe numbers for the digit-grouping column: lengths not multiples of 3 tell ltr3 from rtl3.
@@ -192,7 +195,7 @@ class _OffsetAligner:
         ends = np.cumsum(lengths)
         bound = np.zeros(counts.size + 1, dtype=np.int64)
         np.cumsum(counts, out=bound[1:])
-        spelled = np.diff(np.concatenate(([0], ends))[bound])
+        spelled = np.diff(np.where(bound > 0, ends[bound - 1], 0)) if ids.size else np.zeros(counts.size, np.int64)
         non_empty = batch.doc_bytes > 0
         shifts = (spelled - batch.doc_bytes)[non_empty]
         seen = {int(shifts.min()), int(shifts.max())} if shifts.size else set()
@@ -256,21 +259,22 @@ def run_compare(
 ) -> CompareResult:
     """Measure every tokenizer on every corpus. Each corpus is read once; each batch is encoded once
     per tokenizer and every metric is computed from that one encoding."""
-    import numpy as np
-
     from tokcli.loading.base import default_threads
 
     if not tokenizers:
         raise InputError("no tokenizer given", hint="pass one or more -t SPEC")
     threads = config.threads or default_threads()
-    aligners = {t.name: _OffsetAligner(t) for t in tokenizers}
-    fallback_ids = {t.name: tuple(t.byte_fallback_ids) for t in tokenizers}
+    aligners: dict[str, _OffsetAligner] = {}  # these two are built while the first batch is encoded
+    fallback_ids: dict[str, tuple[int, ...]] = {}
     cells: dict[tuple[str, str], _Cell] = {}
     errors: list[str] = []
     corpus_sizes: dict[str, int] = {}
     failed: set[str] = set()
 
     def new_cells() -> dict[str, _Cell]:
+        if not aligners:
+            aligners.update({t.name: _OffsetAligner(t) for t in tokenizers})
+            fallback_ids.update({t.name: tuple(t.byte_fallback_ids) for t in tokenizers})
         return {
             t.name: _Cell(
                 MetricsAccumulator(
@@ -304,50 +308,64 @@ def run_compare(
                 failed.add(spec.name)
             yield spec, None
 
-    Encoded = tuple[CorpusSpec, list[str] | None, dict[str, tuple[list[list[int]], float]]]
+    def encode_all(texts: list[str]) -> _Encoded:
+        """Every tokenizer's ids of the batch, as one flat array and the count per document (made
+        here, while the lists are still in the CPU cache)."""
+        import numpy as np
 
-    def encode_all(spec: CorpusSpec, texts: list[str] | None) -> Encoded:
         encoded = {}
-        for tok in tokenizers if texts is not None else ():
+        for tok in tokenizers:
             started = time.perf_counter()
-            ids = tok.encode_batch(texts, add_special_tokens=False, threads=threads)  # type: ignore[arg-type]
-            encoded[tok.name] = (ids, time.perf_counter() - started)
-        return spec, texts, encoded
+            ids = tok.encode_batch(texts, add_special_tokens=False, threads=threads)
+            seconds = time.perf_counter() - started
+            counts = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+            flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(counts.sum()))
+            encoded[tok.name] = (flat, counts, seconds)
+        return encoded
 
     current: dict[str, _Cell] = {}
 
-    def measure(job: Future[Encoded]) -> None:
+    def measure(texts: list[str], job: Future[_Encoded]) -> None:
         nonlocal current
-        spec, texts, encoded = job.result()
-        if texts is None:  # the corpus is complete (or failed)
-            if spec.name not in failed:
-                for tok_name, cell in (current or new_cells()).items():
-                    cells[(tok_name, spec.name)] = cell
-            current = {}
-            return
         current = current or new_cells()
         batch = TextBatch.of(texts)  # the text in UTF-8 once, for every tokenizer
-        for name, (ids, seconds) in encoded.items():
+        for name, (flat, counts, seconds) in job.result().items():
             cell = current[name]
             cell.encode_seconds += seconds
-            counts = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-            flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(counts.sum()))
             aligner = aligners[name]
             spelled = aligner.token_lengths(batch, flat, counts)
             lengths, ends = spelled if spelled is not None else (None, None)
             cell.accumulator.add_spelled(batch, flat, counts, lengths, aligner.shift or 0, ends)
 
-    # The tokenizer libraries release the GIL: batch k+1 (of this corpus or the next) is encoded
-    # while batch k is measured, so the pipeline never drains between corpora.
+    def complete(spec: CorpusSpec) -> None:
+        nonlocal current
+        if spec.name not in failed:
+            for tok_name, cell in (current or new_cells()).items():
+                cells[(tok_name, spec.name)] = cell
+        current = {}
+
+    # The tokenizer libraries release the GIL: batch k+1 (of this corpus or the next) is encoded while
+    # batch k is measured. The end of a corpus only waits in the queue, so the worker never idles
+    # between corpora; everything is measured in stream order.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokcli-compare") as pool:
-        pending: Future[Encoded] | None = None
+        queue: deque[tuple[CorpusSpec, list[str] | None, Future[_Encoded] | None]] = deque()
+        in_flight = 0
         for spec, texts in stream():
-            job = pool.submit(encode_all, spec, texts)
-            if pending is not None:
-                measure(pending)
-            pending = job
-        if pending is not None:
-            measure(pending)
+            job = pool.submit(encode_all, texts) if texts is not None else None
+            queue.append((spec, texts, job))
+            in_flight += job is not None
+            while queue and (queue[0][2] is None or in_flight > 1):
+                spec, texts, job = queue.popleft()
+                if texts is None or job is None:
+                    complete(spec)
+                else:
+                    measure(texts, job)
+                    in_flight -= 1
+        for spec, texts, job in queue:
+            if texts is None or job is None:
+                complete(spec)
+            else:
+                measure(texts, job)
 
     measured = [s for s in corpora if (tokenizers[0].name, s.name) in cells]
     rows = _rows(config, tokenizers, measured, cells, aligners)

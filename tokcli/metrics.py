@@ -127,25 +127,49 @@ _PAD = 4  # newline bytes after a batch's text, so a token or character may be l
 
 @functools.cache
 def _byte_kinds() -> bytes:
-    """``bytes.translate`` table: 1 ASCII white space, 2 lead byte of U+0080-U+00BF (C2: holds U+0085
-    and U+00A0), 3 lead byte of a 3-byte character, 4 of a 4-byte character, 0 anything else. Every
-    white-space or no-space-script character beyond ASCII has a lead byte of kind 2-4."""
+    """``bytes.translate`` table of bit flags: 1 ASCII white space, 2 continuation byte, 4 lead byte of
+    a character from U+0080 (C2 only, for U+0085 and U+00A0) or from U+0800 on. Every white-space or
+    no-space-script character beyond ASCII starts with a byte flagged 4."""
     kinds = bytearray(256)
     for c in _SPACES:
         if c < 0x80:
             kinds[c] = 1
-    kinds[0xC2] = 2
-    kinds[0xE0:0xF0] = b"\x03" * 16
-    kinds[0xF0:0xF8] = b"\x04" * 8
+    kinds[0x80:0xC0] = b"\x02" * 0x40
+    kinds[0xC2] = 4
+    kinds[0xE0:0xF8] = b"\x04" * 0x18
     return bytes(kinds)
+
+
+@functools.cache
+def _pair_classes() -> npt.NDArray[np.uint8]:
+    """Class bits (see ``_class_table``) indexed by a character's first two bytes (lead << 8 | next):
+    the class of every code point those bytes can start, or 4 where they differ (decode the character)."""
+    import numpy as np
+
+    table = _class_table()
+    last = table.size - 1  # table[last] stands for every larger code point
+    out = np.zeros(1 << 16, dtype=np.uint8)
+    for lead in (0xC2, *range(0xE0, 0xF8)):
+        for second in range(0x80, 0xC0):
+            if lead < 0xE0:
+                lo, size = ((lead & 0x1F) << 6) | (second & 0x3F), 1
+            elif lead < 0xF0:
+                lo, size = ((lead & 0x0F) << 12) | ((second & 0x3F) << 6), 0x40
+            else:
+                lo, size = ((lead & 0x07) << 18) | ((second & 0x3F) << 12), 0x1000
+            block = table[min(lo, last) : min(lo + size, last)]
+            if lo + size > last:
+                block = np.append(block, table[last])
+            out[(lead << 8) | second] = block[0] if block.min() == block.max() else 4
+    return out
 
 
 @dataclass(frozen=True)
 class _Words:
     """What a batch's text alone gives (the same for every tokenizer)."""
 
-    solid: npt.NDArray[np.bool_]  # per byte, padding included: part of a non-white-space character
-    starts: npt.NDArray[np.int64]  # byte spans [start, end) of the words (maximal runs of solid bytes)
+    flags: npt.NDArray[np.uint8]  # flags[p + 1] of byte p: 1 in a word after its first byte, 2 continuation
+    starts: npt.NDArray[np.int64]  # byte spans [start, end) of the words (maximal runs of non-white-space bytes)
     ends: npt.NDArray[np.int64]
     bound: npt.NDArray[np.int64]  # words of document i: bound[i]:bound[i + 1]
     solid_chars: npt.NDArray[np.int64]  # non-white-space characters per document
@@ -190,37 +214,42 @@ class TextBatch:
 
         data = self.data
         kinds = np.frombuffer(self.joined.translate(_byte_kinds()), dtype=np.uint8)
-        solid = kinds != 1
+        solid = (kinds & 1) == 0
         solid[self.size :] = False
-        # Characters beyond ASCII that may be white space or of a no-space script: decode them.
-        lead = np.flatnonzero(kinds >= 2)
-        width = kinds[lead]
-        b0, b1, b2, b3 = (data[lead + i].astype(np.int32) for i in range(4))
-        cps = np.where(
-            width == 2,
-            ((b0 & 0x1F) << 6) | (b1 & 0x3F),
-            np.where(
-                width == 3,
-                ((b0 & 0x0F) << 12) | ((b1 & 0x3F) << 6) | (b2 & 0x3F),
-                ((b0 & 0x07) << 18) | ((b1 & 0x3F) << 12) | ((b2 & 0x3F) << 6) | (b3 & 0x3F),
-            ),
-        )
-        classes = _classes(cps.astype(np.uint32))
+        # Characters beyond ASCII that may be white space or of a no-space script: their first two
+        # bytes give the class, or else the whole code point is decoded.
+        lead = np.flatnonzero(kinds & 4)
+        b0 = data[lead].astype(np.intp)
+        classes = _pair_classes()[(b0 << 8) | data[lead + 1]]
+        mixed = np.flatnonzero(classes & 4)
+        if mixed.size:
+            at, c0 = lead[mixed], b0[mixed]
+            c1, c2, c3 = (data[at + i].astype(np.intp) & 0x3F for i in (1, 2, 3))
+            three = ((c0 & 0x0F) << 12) | (c1 << 6) | c2
+            four = ((c0 & 0x07) << 18) | (c1 << 12) | (c2 << 6) | c3
+            cps = np.where(c0 < 0xE0, ((c0 & 0x1F) << 6) | c1, np.where(c0 < 0xF0, three, four))
+            classes[mixed] = _classes(cps.astype(np.uint32))
         is_space = (classes & 1) != 0
-        space_at, space_width = lead[is_space], width[is_space].astype(np.int64)  # widths 2 and 3 only
+        space_at = lead[is_space]
+        space_width = np.where(b0[is_space] < 0xE0, 2, 3)  # no white space needs 4 bytes
         for i in range(3):
             solid[space_at[space_width > i] + i] = False
         edges = np.flatnonzero(solid[1:] != solid[:-1]) + 1  # the padding ends the last word
         if solid[0]:
             edges = np.concatenate(([0], edges))
         starts, ends = edges[0::2], edges[1::2]
+        # flags[p + 1] for byte p (flags[0] stands for the byte before the text): 1 inside a word after
+        # its first byte, 2 continuation byte (3: both).
+        flags = np.zeros(kinds.size + 1, dtype=np.uint8)
+        np.bitwise_and(kinds, 2, out=flags[1:])
+        flags[2:] |= (solid[1:] & solid[:-1]).view(np.uint8)
         bound = np.append(np.searchsorted(starts, self.doc_base), starts.size)
         solid_bytes = np.diff(np.concatenate(([0], np.cumsum(ends - starts)))[bound])
         n_docs = self.doc_bytes.size
         space_doc = np.searchsorted(self.doc_base, space_at, side="right") - 1
         space_extra = np.bincount(space_doc, weights=space_width - 1, minlength=n_docs).astype(np.int64)
         solid_chars = self.doc_chars - (self.doc_bytes - solid_bytes - space_extra)
-        return _Words(solid, starts, ends, bound, solid_chars, int(np.count_nonzero(classes & 2)))
+        return _Words(flags, starts, ends, bound, solid_chars, int(np.count_nonzero(classes & 2)))
 
 
 def char_offsets(
@@ -353,13 +382,14 @@ class MetricsAccumulator:
         self._id_counts += np.bincount(ids, minlength=self._id_counts.size)
 
     def _add_ids(self, ids: npt.NDArray[np.int64]) -> None:
+        """Count ids: large arrays at once, small ones buffered (a bincount costs the vocabulary size)."""
         if not ids.size:
             return
         if int(ids.min()) < 0:
             raise ValueError("token ids must be non-negative")
         self._pending_ids.append(ids)
         self._pending_count += int(ids.size)
-        if self._pending_count >= 1 << 20:
+        if self._pending_count >= min(1 << 20, max(1 << 16, self._id_counts.size)):
             self._flush_ids()
 
     def add(
@@ -447,7 +477,7 @@ class MetricsAccumulator:
         ``ids`` are the batch's ids in order, ``counts`` the number per document; ``lengths`` the byte
         length of every token (None: the tokenizer gives no offsets, no fertility), which add up to
         ``shift`` plus the document's UTF-8 length for every non-empty document; ``ends``, if given,
-        is ``np.cumsum(lengths)``.
+        is ``np.cumsum(lengths)`` and is overwritten.
         """
         import numpy as np
 
@@ -457,10 +487,11 @@ class MetricsAccumulator:
         tok_bound = np.zeros(n_docs + 1, dtype=np.int64)
         np.cumsum(counts, out=tok_bound[1:])
         if lengths is not None and ids.size:
-            # Byte positions in batch.data: a document's tokens start ``shift`` bytes before its text;
-            # documents are one newline apart, so the tokens of consecutive documents ``gap`` bytes.
-            ends = np.cumsum(lengths) if ends is None else ends.copy()
-            spelled = np.diff(np.concatenate(([0], ends))[tok_bound])
+            # Token positions: ``ends`` count the bytes the tokens spell, in which a document's text
+            # starts ``shift`` bytes after its tokens do. The batch's text has one newline between
+            # documents, so the tokens of consecutive documents must be ``gap`` bytes apart.
+            ends = np.cumsum(lengths) if ends is None else ends
+            spelled = np.diff(np.where(tok_bound > 0, ends[tok_bound - 1], 0))
             gap = batch.doc_bytes + 1 - spelled
             if int(lengths.min()) < 1 or int(gap.min()) < 0:  # empty tokens, or empty documents with tokens
                 offsets = char_offsets(batch, counts, lengths, shift)
@@ -470,8 +501,7 @@ class MetricsAccumulator:
                 adjust = np.zeros(n_docs, dtype=np.int64)
                 np.cumsum(gap[:-1], out=adjust[1:])
                 ends += np.repeat(adjust, counts)
-            if shift:
-                ends -= shift
+            # now byte p of the text is at position p + shift: tokens [ends - lengths, ends)
         else:
             ends = None
         self._add_ids(ids)
@@ -493,22 +523,25 @@ class MetricsAccumulator:
 
         assert lengths is not None
         starts = ends - lengths
-        starts[0] = max(int(starts[0]), 0)
+        flags = words.flags[1 - shift :][starts]  # a start before the text reads flags[0]: 0
         # Tokens cover each document's text without gaps, so a word is covered by the token holding
-        # its first byte plus every token starting inside it (at a solid byte after a solid byte).
-        solid = words.solid
-        interior = solid[starts] & solid[starts - 1]  # starts - 1 == -1 reads the padding: not solid
-        interior_sum = np.concatenate(([0], np.cumsum(interior)))[tok_bound]
-        record.word_tokens.extend((words_per_doc + np.diff(interior_sum)).tolist())
-        first = np.searchsorted(starts, words.starts, side="right") - 1
-        self._split_words += int(np.count_nonzero(ends[first] < words.ends))
-        # Characters as units: a character is covered by 1 + (number of tokens starting inside it).
-        data = batch.data
-        inside = np.flatnonzero((data[starts] & 0xC0) == 0x80)
+        # its first byte plus every token starting inside it (flag 1). Tokens starting inside a
+        # character (flag 2) add one token to the character.
+        inside = np.flatnonzero(flags >= 2)
         inside_doc = np.searchsorted(tok_bound[1:], inside, side="right")
-        record.char_tokens.extend((words.solid_chars + np.bincount(inside_doc, minlength=n_docs)).tolist())
+        inside_per_doc = np.bincount(inside_doc, minlength=n_docs)
+        with_tokens = np.flatnonzero(counts)
+        flag_sum = np.zeros(n_docs, dtype=np.int64)
+        flag_sum[with_tokens] = np.add.reduceat(flags, tok_bound[with_tokens], dtype=np.int64)
+        interior = flag_sum - 2 * inside_per_doc
+        record.word_tokens.extend((words_per_doc + interior).tolist())
+        word_starts = words.starts + shift if shift else words.starts
+        first = np.searchsorted(starts, word_starts, side="right") - 1
+        self._split_words += int(np.count_nonzero(ends[first] - shift < words.ends))
+        record.char_tokens.extend((words.solid_chars + inside_per_doc).tolist())
         if inside.size:
-            at = starts[inside]  # the character's lead byte is at most 3 continuation bytes back
+            at = starts[inside] - shift  # the character's lead byte is at most 3 continuation bytes back
+            data = batch.data
             back = np.zeros(at.size, dtype=np.int64)
             still = np.ones(at.size, dtype=bool)
             for i in (1, 2, 3):
