@@ -46,6 +46,10 @@ def _unwrap(result: tuple[bool, Any]) -> Any:
     raise exc
 
 
+class WorkerDiedError(TokcliError):
+    """A worker process of the local pool ended without a result."""
+
+
 def _init_worker(threads: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.environ["RAYON_NUM_THREADS"] = str(threads)
@@ -79,31 +83,58 @@ class InProcess(Engine):
 
 
 class LocalPool(Engine):
-    """``multiprocessing.Pool`` (spawn) with ordered ``imap``; terminated on any error or interrupt."""
+    """A spawn process pool with results in task order; terminated on any error or interrupt.
+
+    ``ProcessPoolExecutor`` rather than ``multiprocessing.Pool``: when a worker dies (the kernel's OOM
+    killer, a Rust allocation abort under ``--max-memory``, ``kill -9``) the pool breaks and the run
+    stops with an error, where ``Pool`` silently replaces the worker and waits forever for its task."""
 
     def __init__(self, workers: int) -> None:
         import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
         self.workers = workers
         threads = max(1, default_threads() // workers)
-        self._pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_init_worker, initargs=(threads,))
+        self._pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(threads,),
+        )
         self._clean = False
 
     def map(self, func: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
-        import functools
+        from concurrent.futures.process import BrokenProcessPool
 
-        for result in self._pool.imap(functools.partial(_call, func), items, chunksize=1):
-            yield _unwrap(result)
+        futures = [self._pool.submit(_call, func, item) for item in items]
+        try:
+            for future in futures:
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    raise WorkerDiedError(
+                        "a worker process died (killed by a signal, e.g. by the system when out of memory); "
+                        "no output was written",
+                        hint="run again with fewer --workers or more memory (--max-memory), or --workers 1",
+                    ) from None
+                yield _unwrap(result)
+        finally:
+            for future in futures:
+                future.cancel()
 
     def finish(self) -> None:
         self._clean = True
 
     def close(self) -> None:
         if self._clean:
-            self._pool.close()
-        else:
-            self._pool.terminate()
-        self._pool.join()
+            self._pool.shutdown(wait=True)
+            return
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # running tasks are not waited for after an error or Ctrl-C
+            process.terminate()
+        for process in processes:
+            process.join(10)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,72 @@
+"""A worker process that dies (OOM killer, a Rust abort under --max-memory, kill -9) stops the run with
+an error; the local pool never waits forever for the task it was running."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rel_support import DATA, process_tree, tokcli_env
+
+from tokcli.errors import ExitCode
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("workers") / "corpus.txt"
+    lines = [ln for ln in (DATA / "austen.txt").read_text(encoding="utf-8").splitlines() if ln]
+    with open(path, "w", encoding="utf-8") as handle:
+        for i in range(120):
+            handle.writelines(f"{i} {line}\n" for line in lines)
+    return path
+
+
+def _workers(driver: int) -> list[int]:
+    found = []
+    for pid in process_tree(driver)[1:]:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                if b"spawn_main" in handle.read():
+                    found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent to reap it counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_killed_worker_is_an_error_not_a_hang(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "counts"
+    argv = ["count", str(corpus), "-o", str(out), "--workers", "2", "--split-size", "500KB"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tokcli", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=tokcli_env(),
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not (workers := _workers(proc.pid)):
+        assert proc.poll() is None and time.monotonic() < deadline, "no worker process appeared"
+        time.sleep(0.05)
+    time.sleep(0.3)  # let it take a task
+    workers = _workers(proc.pid)
+    os.kill(workers[0], signal.SIGKILL)
+    _, stderr = proc.communicate(timeout=60)  # the old multiprocessing.Pool waited here forever
+    assert proc.returncode == ExitCode.ERROR, stderr
+    assert stderr.startswith("tokcli: error: a worker process died") and stderr.count("\n") == 1, stderr
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tokcli")]
+    deadline = time.monotonic() + 10
+    while (left := [w for w in workers if _alive(w)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == [], "the other workers were not terminated"
