@@ -70,3 +70,21 @@ def test_killed_worker_is_an_error_not_a_hang(corpus: Path, tmp_path: Path) -> N
     while (left := [w for w in workers if _alive(w)]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert left == [], "the other workers were not terminated"
+
+
+def test_any_broken_process_pool_is_the_same_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """infer-mixture's counting pool (ProcessPoolExecutor) raises BrokenProcessPool when a worker dies."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from tokcli.cli import app as cli_app
+
+    def broken(**kwargs: object) -> None:
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    monkeypatch.setattr(cli_app, "_register_commands", lambda: None)
+    monkeypatch.setattr(cli_app, "app", broken)
+    assert cli_app.main(["infer-mixture"]) == ExitCode.ERROR
+    err = capsys.readouterr().err
+    assert err.startswith("tokcli: error: a worker process died") and err.count("\n") == 1

@@ -186,6 +186,14 @@ def _dispatch(args: list[str]) -> int:
         return ExitCode.OK
     except Exception as exc:
         _maybe_traceback()
+        from concurrent.futures.process import BrokenProcessPool
+
+        if isinstance(exc, BrokenProcessPool):  # a worker was killed (OOM killer, Rust abort, kill -9)
+            print_error(
+                "a worker process died (killed by a signal, e.g. by the system when out of memory); no output "
+                "was written; run again with fewer --threads/--workers or more memory (--max-memory)"
+            )
+            return ExitCode.ERROR
         print_error(f"internal error: {type(exc).__name__}: {exc}; rerun with --traceback and report it")
         return ExitCode.ERROR
 
