@@ -3,9 +3,11 @@
 compare encodes each corpus once per tokenizer and derives every metric from that one encoding, so its
 cost should be close to a plain count. Both run as fresh subprocesses, alternating, best of --repeat.
 
-Usage:  python scripts/bench_compare.py [--mb 20] [--repeat 3] [--tokenizer PATH]
-Reads ../shared/corpora/lang/*.jsonl (falls back to tests/data) and, by default, the Llama 2
-tokenizer.json of ../shared/reference (falls back to the test fixture).
+Usage:  python scripts/bench_compare.py [--mb 20] [--repeat 3] [--tokenizer PATH] [--inputs PATH ...]
+Reads about --mb MB of ../shared/corpora/lang/*.jsonl (falls back to tests/data), or the --inputs
+files (a folder: every file in it, each one corpus) as they are, and by default the Llama 2
+tokenizer.json of ../shared/reference (falls back to the test fixture). The machine may be shared:
+runs alternate, and the ratio of the best times is printed with the median of the paired ratios.
 """
 
 from __future__ import annotations
@@ -56,25 +58,33 @@ def main() -> int:
     parser.add_argument("--mb", type=float, default=20.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tokenizer", type=Path, default=None)
+    parser.add_argument("--inputs", type=Path, nargs="+", default=None, help="corpus files or folders, as they are")
     args = parser.parse_args()
     tokenizer = args.tokenizer or SHARED / "reference" / "tokenizers" / "llama-2" / "tokenizer.json"
     if not tokenizer.is_file():
         tokenizer = ROOT / "tests" / "data" / "tokenizers" / "bpe-bytelevel.json"
     tokcli = [sys.executable, "-m", "tokcli"]
     with tempfile.TemporaryDirectory() as tmp:
-        inputs = [str(p) for p in build_inputs(Path(tmp), args.mb)]
+        if args.inputs:
+            files = [f for p in args.inputs for f in (sorted(p.iterdir()) if p.is_dir() else [p])]
+        else:
+            files = build_inputs(Path(tmp), args.mb)
+        inputs = [str(p) for p in files]
         size = sum(Path(p).stat().st_size for p in inputs) / 1e6
         compare = [*tokcli, "compare", "-t", str(tokenizer), *inputs, "--format", "jsonl"]
         count = [*tokcli, "encode", "-t", str(tokenizer), *inputs, "--format", "count"]
-        best_compare = best_count = float("inf")
+        counts, compares = [], []
         for _ in range(args.repeat):
-            best_count = min(best_count, timed(count))
-            best_compare = min(best_compare, timed(compare))
+            counts.append(timed(count))
+            compares.append(timed(compare))
+    best_count, best_compare = min(counts), min(compares)
+    paired = sorted(b / a for a, b in zip(counts, compares, strict=True))
     print(f"tokenizer: {tokenizer}")
-    print(f"input: {len(inputs)} corpora, {size:.1f} MB of JSONL")
+    print(f"input: {len(inputs)} corpora, {size:.1f} MB")
     print(f"encode --format count: {best_count:.2f} s (best of {args.repeat})")
     print(f"compare:               {best_compare:.2f} s (best of {args.repeat})")
     print(f"ratio compare / count: {best_compare / best_count:.2f} (goal <= 1.2)")
+    print(f"paired ratios: median {paired[len(paired) // 2]:.2f}, range {paired[0]:.2f}-{paired[-1]:.2f}")
     return 0
 
 

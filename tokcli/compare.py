@@ -8,6 +8,7 @@ tokenizer: totals over all corpora, digit grouping, vocabulary overlap with the 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 import math
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 
     from tokcli.loading.base import LoadedTokenizer
 
-    _Encoded = dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], float]]  # ids, counts, seconds
+    _Encoded = dict[str, tuple[list[list[int]], float]]  # ids, encoding seconds
 
 REFERENCE_LANGUAGES = ("eng_Latn", "en", "eng")
 # Probe numbers for the digit-grouping column: lengths not multiples of 3 tell ltr3 from rtl3.
@@ -232,6 +233,12 @@ class _OffsetAligner:
 
         return self.batch_offsets([text], [np.asarray(ids, dtype=np.int64)])
 
+    def fresh(self) -> _OffsetAligner:
+        """An aligner for the same tokenizer that has seen no text yet (the token table is shared)."""
+        other = copy.copy(self)
+        other._checked, other.shift, other.note = 0, None, ""
+        return other
+
     def _give_up(self, why: str) -> None:
         self.note = f"fertility unavailable: {why}"
 
@@ -309,29 +316,28 @@ def run_compare(
             yield spec, None
 
     def encode_all(texts: list[str]) -> _Encoded:
-        """Every tokenizer's ids of the batch, as one flat array and the count per document (made
-        here, while the lists are still in the CPU cache)."""
-        import numpy as np
-
         encoded = {}
         for tok in tokenizers:
             started = time.perf_counter()
             ids = tok.encode_batch(texts, add_special_tokens=False, threads=threads)
-            seconds = time.perf_counter() - started
-            counts = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-            flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(counts.sum()))
-            encoded[tok.name] = (flat, counts, seconds)
+            encoded[tok.name] = (ids, time.perf_counter() - started)
         return encoded
 
     current: dict[str, _Cell] = {}
 
     def measure(texts: list[str], job: Future[_Encoded]) -> None:
+        """Every metric of one batch, on this thread while the worker encodes the next batch (which
+        is why the ids are flattened here: the worker goes straight on to the next batch)."""
+        import numpy as np
+
         nonlocal current
         current = current or new_cells()
         batch = TextBatch.of(texts)  # the text in UTF-8 once, for every tokenizer
-        for name, (flat, counts, seconds) in job.result().items():
+        for name, (ids, seconds) in job.result().items():
             cell = current[name]
             cell.encode_seconds += seconds
+            counts = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+            flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(counts.sum()))
             aligner = aligners[name]
             spelled = aligner.token_lengths(batch, flat, counts)
             lengths, ends = spelled if spelled is not None else (None, None)
@@ -369,7 +375,7 @@ def run_compare(
 
     measured = [s for s in corpora if (tokenizers[0].name, s.name) in cells]
     rows = _rows(config, tokenizers, measured, cells, aligners)
-    summary = _summary(config, tokenizers, measured, cells)
+    summary = _summary(config, tokenizers, measured, cells, aligners)
     meta = {
         "add_special_tokens": False,
         "renyi_alpha": config.renyi_alpha,
@@ -481,8 +487,9 @@ def _summary(
     tokenizers: Sequence[LoadedTokenizer],
     corpora: Sequence[CorpusSpec],
     cells: dict[tuple[str, str], _Cell],
+    aligners: dict[str, _OffsetAligner],
 ) -> list[dict[str, Any]]:
-    vocabularies = {t.name: {b for b in t.token_bytes_table if b} for t in tokenizers}
+    vocabularies = {t.name: {b for b in t.token_bytes_table if b} for t in tokenizers} if len(tokenizers) > 1 else {}
     summary = []
     for tok in tokenizers:
         results = [cells[(tok.name, s.name)].accumulator.result() for s in corpora]
@@ -496,7 +503,7 @@ def _summary(
             "bytes": n_bytes,
             "tokens": tokens,
             "bytes_per_token": n_bytes / tokens if tokens else math.nan,
-            "digit_style": probe_digit_style(tok),
+            "digit_style": probe_digit_style(tok, aligners.get(tok.name)),
             "mb_per_s": _mb_per_s(n_bytes, seconds),
             "overlap": {
                 other.name: round(jaccard(vocabularies[tok.name], vocabularies[other.name]), 6)
@@ -516,11 +523,11 @@ def _summary(
     return summary
 
 
-def probe_digit_style(tokenizer: LoadedTokenizer) -> str:
+def probe_digit_style(tokenizer: LoadedTokenizer, aligner: _OffsetAligner | None = None) -> str:
     """Encode probe numbers and classify how their digit runs are split (see metrics.classify_digit_split)."""
     import re
 
-    aligner = _OffsetAligner(tokenizer)
+    aligner = _OffsetAligner(tokenizer) if aligner is None else aligner.fresh()
     runs: list[list[int]] = []
     for text in DIGIT_PROBES:
         ids = tokenizer.encode(text)

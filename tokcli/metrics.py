@@ -127,16 +127,18 @@ _PAD = 4  # newline bytes after a batch's text, so a token or character may be l
 
 @functools.cache
 def _byte_kinds() -> bytes:
-    """``bytes.translate`` table of bit flags: 1 ASCII white space, 2 continuation byte, 4 lead byte of
-    a character from U+0080 (C2 only, for U+0085 and U+00A0) or from U+0800 on. Every white-space or
-    no-space-script character beyond ASCII starts with a byte flagged 4."""
+    """``bytes.translate`` table of bit flags: 1 ASCII white space, 2 continuation byte, 4 lead byte of a
+    character that may be white space or of a no-space script, whose class depends on its next byte
+    (C2, E0-E4, EA, EF, F0), 8 lead byte of a no-space-script character (E5-E9: U+5000-U+9FFF). Other
+    lead bytes start characters of class 0 (C3-DF: U+00C0-U+07FF, EB-EE: U+B000-U+EFFF, F1-F7)."""
     kinds = bytearray(256)
     for c in _SPACES:
         if c < 0x80:
             kinds[c] = 1
     kinds[0x80:0xC0] = b"\x02" * 0x40
-    kinds[0xC2] = 4
-    kinds[0xE0:0xF8] = b"\x04" * 0x18
+    for lead in (0xC2, 0xE0, 0xE1, 0xE2, 0xE3, 0xE4, 0xEA, 0xEF, 0xF0):
+        kinds[lead] = 4
+    kinds[0xE5:0xEA] = b"\x08" * 5
     return bytes(kinds)
 
 
@@ -249,7 +251,8 @@ class TextBatch:
         space_doc = np.searchsorted(self.doc_base, space_at, side="right") - 1
         space_extra = np.bincount(space_doc, weights=space_width - 1, minlength=n_docs).astype(np.int64)
         solid_chars = self.doc_chars - (self.doc_bytes - solid_bytes - space_extra)
-        return _Words(flags, starts, ends, bound, solid_chars, int(np.count_nonzero(classes & 2)))
+        no_space = int(np.count_nonzero(classes & 2)) + int(np.count_nonzero(kinds & 8))
+        return _Words(flags, starts, ends, bound, solid_chars, no_space)
 
 
 def char_offsets(
@@ -540,15 +543,14 @@ class MetricsAccumulator:
         self._split_words += int(np.count_nonzero(ends[first] - shift < words.ends))
         record.char_tokens.extend((words.solid_chars + inside_per_doc).tolist())
         if inside.size:
-            at = starts[inside] - shift  # the character's lead byte is at most 3 continuation bytes back
-            data = batch.data
-            back = np.zeros(at.size, dtype=np.int64)
-            still = np.ones(at.size, dtype=bool)
-            for i in (1, 2, 3):
-                still &= (data[at - i] & 0xC0) == 0x80
-                back += still
-            lead_at = at - back
-            self._split_chars += 1 + int(np.count_nonzero(lead_at[1:] != lead_at[:-1]))
+            # Distinct characters: two such tokens (p < q, both at continuation bytes) start in the
+            # same character only if q - p is 1, or 2 with byte p + 1 a continuation byte too.
+            at = starts[inside] - shift
+            step = np.diff(at)
+            same = step == 1
+            two = np.flatnonzero(step == 2)
+            same[two] = (batch.data[at[two] + 1] & 0xC0) == 0x80
+            self._split_chars += int(at.size - np.count_nonzero(same))
 
     @property
     def word_unit(self) -> str:
