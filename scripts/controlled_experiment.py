@@ -2,9 +2,11 @@
 
 Each trial: choose n categories of a set, draw their mixture weights uniformly from the simplex
 (seeded), train a byte-level BPE tokenizer (HF ``tokenizers``, ByteLevel pre-tokenizer as GPT-2,
---vocab ids) on that mixture built from one half of each category's documents (the even-numbered
-ones), mixed by bytes so that each category's byte share equals its weight, then infer the mixture
-from samples of the OTHER half (odd-numbered documents). Reports log10 mean squared error of the
+--vocab ids) on that mixture built from one half of each category's text, mixed by bytes so that
+each category's byte share equals its weight, then infer the mixture from samples of the OTHER half.
+Halves (--halves): even- and odd-numbered documents (``docs``, the default), or even- and odd-numbered
+blocks of about 2 KB cut at line ends (``blocks``; a category made of a few long files, like the code
+set, then has the same files on both sides). Reports log10 mean squared error of the
 proportions beside the random-guess baseline (expected MSE of a uniform random point of the simplex),
 for every sample size in --sample-mb and every T in --merges.
 
@@ -35,10 +37,32 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "corpora"
+BLOCK_BYTES = 2000
 
 
 def read_docs(path: Path) -> list[str]:
     return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def halves(docs: list[str], unit: str) -> tuple[list[str], list[str]]:
+    """Two disjoint halves of a category: alternate documents (``docs``), or alternate blocks of about
+    BLOCK_BYTES cut at line ends inside each document (``blocks``: a long file then feeds both halves,
+    so the halves differ less than two random sets of whole files do)."""
+    if unit == "docs":
+        return docs[0::2], docs[1::2]
+    blocks: list[str] = []
+    for doc in docs:
+        current: list[str] = []
+        size = 0
+        for line in doc.splitlines(keepends=True):
+            current.append(line)
+            size += len(line)
+            if size >= BLOCK_BYTES:
+                blocks.append("".join(current))
+                current, size = [], 0
+        if current:
+            blocks.append("".join(current))
+    return blocks[0::2], blocks[1::2]
 
 
 def random_simplex(n: int, rng: random.Random) -> list[float]:
@@ -96,8 +120,9 @@ def run_trial(args: argparse.Namespace, trial: int, sources: list[Path], work: P
     chosen = sorted(rng.sample(sources, args.n))
     weights = dict(zip((p.stem for p in chosen), random_simplex(args.n, rng), strict=True))
     docs = {p.stem: read_docs(p) for p in chosen}
-    train_half = {k: v[0::2] for k, v in docs.items()}
-    test_half = {k: v[1::2] for k, v in docs.items()}
+    split = {k: halves(v, args.halves) for k, v in docs.items()}
+    train_half = {k: v[0] for k, v in split.items()}
+    test_half = {k: v[1] for k, v in split.items()}
     texts, truth = build_mixture(train_half, weights, int(args.train_mb * 1e6))
     path = work / f"tok{trial}.json"
     train_seconds = train(texts, args.vocab, path)
@@ -124,6 +149,7 @@ def run_trial(args: argparse.Namespace, trial: int, sources: list[Path], work: P
                 "trial": trial,
                 "seed": args.seed,
                 "train_mb": args.train_mb,
+                "halves": args.halves,
                 "vocab": args.vocab,
                 "sample_mb": sample_mb,
                 "sample_bytes": {n: counted[n].counts.sample_bytes for n in names},
@@ -151,18 +177,22 @@ def run_trial(args: argparse.Namespace, trial: int, sources: list[Path], work: P
 def summary(rows: list[dict[str, Any]]) -> str:
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        groups[(row["set"], row["n"], row["train_mb"], row["vocab"], row["sample_mb"], row["merges"])].append(row)
+        fields = ("set", "n", "halves", "train_mb", "vocab", "sample_mb", "merges")
+        key = tuple(row.get(f, "docs") for f in fields)
+        groups[key].append(row)
     lines = [
-        "| set | n | train MB | vocab | sample MB/category | T | trials | log10 MSE | (pair shares) | random guess |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| set | n | halves | train MB | vocab | sample MB/category | T | trials | log10 MSE | (pair shares) "
+        "| random guess |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key in sorted(groups):
         group = groups[key]
         mse = sum(r["mse"] for r in group) / len(group)
         pair = sum(r["mse_pair_shares"] for r in group) / len(group)
-        s, n, train_mb, vocab, sample_mb, merges = key
+        s, n, unit, train_mb, vocab, sample_mb, merges = key
         lines.append(
-            f"| {s} | {n} | {train_mb} | {vocab} | {sample_mb} | {merges} | {len(group)} | **{math.log10(mse):.2f}** "
+            f"| {s} | {n} | {unit} | {train_mb} | {vocab} | {sample_mb} | {merges} | {len(group)} "
+            f"| **{math.log10(mse):.2f}** "
             f"| {math.log10(pair):.2f} | {math.log10(uniform_guess_mse(n)):.2f} |"
         )
     return "\n".join(lines)
@@ -181,6 +211,9 @@ def main() -> int:
     parser.add_argument("--min-mb", type=float, default=1.0, help="only categories with at least this much text")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--halves", choices=["docs", "blocks"], default="docs", help="split categories by documents or by ~2 KB blocks"
+    )
     parser.add_argument("--log", type=Path, help="append one JSON line per (trial, sample size, T)")
     parser.add_argument("--summary", type=Path, help="print the tables of a --log file and exit")
     args = parser.parse_args()
