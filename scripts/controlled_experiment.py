@@ -15,6 +15,7 @@ repeated): that scales its pair counts exactly and keeps its distribution.
 
     python scripts/controlled_experiment.py --set lang --n 10 --trials 5
     python scripts/controlled_experiment.py --set code --n 5 --trials 5 --sample-mb 0.3 1 3 --merges 3000 10000 30000
+    python scripts/controlled_experiment.py --set lang code domain books --n 30 --trials 1 --merges 30000
 
 Trials can be split across invocations (--first-trial) and appended to a JSON-lines file (--log);
 --summary FILE prints the tables of such a file. Skips with exit 0 when ../shared/corpora is absent.
@@ -200,7 +201,13 @@ def summary(rows: list[dict[str, Any]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--set", choices=["lang", "code", "domain"], default="lang")
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        choices=["lang", "code", "domain", "books"],
+        default=["lang"],
+        help="the category pool: every file of these folders of ../shared/corpora",
+    )
     parser.add_argument("--n", type=int, default=5)
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--first-trial", type=int, default=0)
@@ -220,13 +227,14 @@ def main() -> int:
     if args.summary:
         print(summary([json.loads(line) for line in args.summary.read_text().splitlines() if line.strip()]))
         return 0
-    folder = SHARED / args.set
-    if not folder.is_dir():
-        print(f"skipped: {folder} not found", file=sys.stderr)
+    folders = [SHARED / name for name in args.set]
+    if not all(folder.is_dir() for folder in folders):
+        print(f"skipped: {' '.join(map(str, folders))} not found", file=sys.stderr)
         return 0
-    sources = sorted(p for p in folder.glob("*.jsonl") if p.stat().st_size >= args.min_mb * 1e6)
+    args.set = "+".join(args.set)
+    sources = sorted(p for f in folders for p in f.glob("*.jsonl") if p.stat().st_size >= args.min_mb * 1e6)
     if len(sources) < args.n:
-        raise SystemExit(f"--n {args.n}: only {len(sources)} categories of >= {args.min_mb} MB in {folder}")
+        raise SystemExit(f"--n {args.n}: only {len(sources)} categories of >= {args.min_mb} MB in {args.set}")
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for trial in range(args.first_trial, args.first_trial + args.trials):
