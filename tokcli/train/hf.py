@@ -8,6 +8,8 @@ never split), then ``ByteLevel(use_regex=False)`` mapping bytes to the GPT-2 alp
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -115,15 +117,23 @@ def _optional(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def train_hf(config: TrainConfig, batches: Iterable[list[str]]) -> tuple[str, dict[str, Any]]:
-    """Train from batches of documents; the tokenizer.json text and facts for the report."""
+def train_hf(config: TrainConfig, batches: Iterable[list[str]], *, feed: str = "pipe") -> tuple[str, dict[str, Any]]:
+    """Train from batches of documents; the tokenizer.json text and facts for the report.
+
+    ``feed="pipe"`` (where the platform has ``/dev/fd``) streams the documents to the Rust file reader
+    (:func:`train_through_pipe`); ``"iterator"`` hands them to ``train_from_iterator``. Both give the same
+    file (tested).
+    """
     import json
 
     from tokcli.errors import ConfigError, TokcliError
 
     tokenizer, trainer = build_tokenizer(config)
     try:
-        tokenizer.train_from_iterator(batches, trainer=trainer)
+        if feed == "pipe" and PIPE_PATH is not None:
+            train_through_pipe(tokenizer, trainer, batches)
+        else:
+            tokenizer.train_from_iterator(batches, trainer=trainer)
     except (TokcliError, MemoryError):
         raise
     except Exception as exc:  # the Rust trainers raise plain Exceptions, e.g. for a too small vocabulary
@@ -136,3 +146,123 @@ def train_hf(config: TrainConfig, batches: Iterable[list[str]]) -> tuple[str, di
     if "merges" in model:
         facts["merges"] = len(model["merges"])
     return text, facts
+
+
+# -- feeding the Rust trainer through a pipe ----------------------------------------------------------
+#
+# ``train_from_iterator`` pulls documents from Python under rayon's ``par_bridge`` lock: while one
+# worker runs the Python iterator (holding the GIL and the lock) the others wait, so reading the corpus
+# and counting pre-tokens take turns instead of overlapping. ``Tokenizer.train(files)`` reads lines in
+# Rust with no GIL. Here the documents are written, one per line, to an OS pipe that the Rust trainer
+# reads as a file (``/dev/fd/N``) in a background thread, so the Python reader and the Rust counters run
+# at the same time, and nothing is written to disk.
+#
+# The Rust file reader keeps each line's ``\n``, which would change the pre-tokens (a trailing newline
+# joins the last word or white space under most presets). So during training the normalizer first
+# removes that newline and then restores the document exactly: a document's own newlines are written
+# as ESC + "n" and its own ESC characters as ESC + "0" (ESC = U+0000), and the training-time normalizer
+# undoes this before the real normalizer runs. Each document therefore reaches the pre-tokenizer
+# exactly as ``train_from_iterator`` would pass it, and the trainer counts the same words. The real
+# normalizer is put back afterwards.
+
+PIPE_PATH = "/dev/fd" if os.path.isdir("/dev/fd") else None
+ESC = "\x00"
+_ESCAPED_ESC, _ESCAPED_NEWLINE = ESC + "0", ESC + "n"
+PIPE_BUFFER = 1 << 20  # bytes; Linux raises the pipe's capacity to this when allowed (F_SETPIPE_SZ)
+
+
+def escape_document(text: str) -> str:
+    """``text`` on one line: ESC -> ESC 0, then newline -> ESC n (undone by :func:`unescape_normalizer`)."""
+    if ESC in text:
+        text = text.replace(ESC, _ESCAPED_ESC)
+    return text.replace("\n", _ESCAPED_NEWLINE)
+
+
+def unescape_normalizer(real: Any) -> Any:
+    """Training-time normalizer for escaped lines: drop the line's newline, unescape, then ``real``."""
+    from tokenizers import normalizers
+
+    steps = [
+        normalizers.Replace("\n", ""),
+        normalizers.Replace(_ESCAPED_NEWLINE, "\n"),
+        normalizers.Replace(_ESCAPED_ESC, ESC),
+    ]
+    if real is not None:
+        steps.append(real)
+    return normalizers.Sequence(steps)
+
+
+def encode_batch(batch: list[str]) -> bytes:
+    """One batch as UTF-8 lines, documents escaped only when they hold a newline or ESC."""
+    joined = "\n".join(batch)
+    if joined.count("\n") != len(batch) - 1 or ESC in joined:
+        joined = "\n".join(map(escape_document, batch))
+    try:
+        return (joined + "\n").encode("utf-8")
+    except UnicodeEncodeError as exc:
+        from tokcli.errors import InputError
+
+        raise InputError(
+            f"a document holds an unpaired surrogate ({exc.object[exc.start : exc.end]!r}), which is not text",
+            hint="fix the input, or read it with --errors replace",
+        ) from None
+
+
+def train_through_pipe(tokenizer: Any, trainer: Any, batches: Iterable[list[str]]) -> None:
+    """``tokenizer.train`` on the documents of ``batches`` streamed through a pipe (see above).
+
+    The Rust call runs in a daemon thread that owns the pipe's read end; this thread writes (non-blocking,
+    so an error or an interrupt is noticed at once). If reading the corpus fails or is interrupted, the
+    error is raised at once; the abandoned Rust call finishes on its own and its result is discarded.
+    """
+    import select
+    import threading
+
+    read_fd, write_fd = os.pipe()
+    _grow_pipe(write_fd)
+    failure: list[BaseException] = []
+    real_normalizer = tokenizer.normalizer
+    tokenizer.normalizer = unescape_normalizer(real_normalizer)
+
+    def run() -> None:
+        try:
+            tokenizer.train([f"{PIPE_PATH}/{read_fd}"], trainer=trainer)
+        except BaseException as exc:  # re-raised by the caller's thread
+            failure.append(exc)
+        finally:
+            os.close(read_fd)
+
+    thread = threading.Thread(target=run, name="tokcli-train", daemon=True)
+    thread.start()
+    try:
+        os.set_blocking(write_fd, False)
+        for batch in batches:
+            data = memoryview(encode_batch(batch))
+            while data:
+                if not thread.is_alive():
+                    break  # the trainer stopped early (an error): nothing more to write
+                if not select.select([], [write_fd], [], 0.2)[1]:
+                    continue
+                try:
+                    data = data[os.write(write_fd, data) :]
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError:
+                    break
+            if not thread.is_alive():
+                break
+    finally:
+        os.close(write_fd)  # end of input for the Rust reader
+    while thread.is_alive():
+        thread.join(0.2)  # a short wait keeps Ctrl-C responsive
+    if failure:
+        raise failure[0]
+    tokenizer.normalizer = real_normalizer
+
+
+def _grow_pipe(fd: int) -> None:
+    import fcntl
+
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(fd, set_size, PIPE_BUFFER)
