@@ -5,7 +5,6 @@ counting, bad inputs and an end-to-end recovery of a known mixture."""
 from __future__ import annotations
 
 import itertools
-import json
 import random
 from collections import Counter
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from spm_support import lines_of, spm_categories, spm_merges, train_spm
 
 from tokcli.errors import InputError, TokcliError, TokenizerError, UsageError
 from tokcli.mixture import (
@@ -34,11 +34,6 @@ from tokcli.mixture.merges import pair_key, split_pair
 DATA = Path(__file__).parent / "data"
 BYTES = [bytes([b]) for b in range(256)]
 GPT2 = regex_pretokenizer("gpt2")
-
-
-def _lines(path: Path) -> list[str]:
-    raw = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["text"] for line in raw] if path.suffix == ".jsonl" else raw
 
 
 # ---------------------------------------------------------------- merge cleaning
@@ -147,7 +142,7 @@ def _train_hf(tmp_path: Path, texts: list[str], vocab: int) -> Path:
 
 def test_replay_agrees_with_hf_training(tmp_path: Path) -> None:
     """At every step, the merge HF chose is a most frequent pair of our replayed counts."""
-    texts = _lines(DATA / "austen.txt") + _lines(DATA / "code" / "python.jsonl")
+    texts = lines_of(DATA / "austen.txt") + lines_of(DATA / "code" / "python.jsonl")
     path = _train_hf(tmp_path, texts, 900)
     spec = hf_pretokenizer(path)
     assert spec.kind == "regex"  # the fast path for ByteLevel(use_regex=True)
@@ -167,8 +162,8 @@ def test_replay_agrees_with_hf_training(tmp_path: Path) -> None:
 
 
 def test_fast_regex_pretokenizer_equals_hf(tmp_path: Path) -> None:
-    texts = _lines(DATA / "austen.txt")[:200] + _lines(DATA / "code" / "python.jsonl")
-    texts += [*_lines(DATA / "parallel" / "udhr" / "cmn_hans.jsonl"), "  two  spaces\n\n\tand tabs  "]
+    texts = lines_of(DATA / "austen.txt")[:200] + lines_of(DATA / "code" / "python.jsonl")
+    texts += [*lines_of(DATA / "parallel" / "udhr" / "cmn_hans.jsonl"), "  two  spaces\n\n\tand tabs  "]
     path = _train_hf(tmp_path, texts, 300)
     fast = hf_pretokenizer(path)
     slow = PretokenizerSpec(kind="hf", path=str(path))
@@ -301,9 +296,9 @@ def test_lazy_constraints_reach_the_full_lp_optimum() -> None:
 def _three_categories() -> dict[str, list[str]]:
     udhr = DATA / "parallel" / "udhr"
     return {
-        "prose": _lines(DATA / "austen.txt"),
-        "python": _lines(DATA / "code" / "python.jsonl"),
-        "udhr": _lines(udhr / "eng.jsonl") + _lines(udhr / "fra.jsonl") + _lines(udhr / "spa.jsonl"),
+        "prose": lines_of(DATA / "austen.txt"),
+        "python": lines_of(DATA / "code" / "python.jsonl"),
+        "udhr": lines_of(udhr / "eng.jsonl") + lines_of(udhr / "fra.jsonl") + lines_of(udhr / "spa.jsonl"),
     }
 
 
@@ -354,7 +349,7 @@ def test_count_cache_and_processes_give_the_same_counts(tmp_path: Path) -> None:
 
 def test_sample_bytes_limits_the_sample(tmp_path: Path) -> None:
     table = MergeTable.build(read_hf_merges(DATA / "tokenizers" / "bpe-bytelevel.json"))
-    prose = _lines(DATA / "austen.txt")
+    prose = lines_of(DATA / "austen.txt")
     got = count_categories({"p": prose}, table, GPT2, 10, sample_bytes=5000, threads=1, use_cache=False)
     size = got["p"].counts.sample_bytes
     assert 5000 <= size < 5000 + max(len(t.encode()) for t in prose)
@@ -407,7 +402,7 @@ def test_recovers_a_known_mixture(tmp_path: Path) -> None:
 
 def test_bad_inputs() -> None:
     merges = read_hf_merges(DATA / "tokenizers" / "bpe-bytelevel.json")
-    prose = _lines(DATA / "austen.txt")[:50]
+    prose = lines_of(DATA / "austen.txt")[:50]
     config = InferMixtureConfig(cache=False, threads=1, merges=100)
     with pytest.raises(UsageError, match="at least two categories"):
         infer_mixture_from(merges, GPT2, {"a": prose}, config)
@@ -422,7 +417,7 @@ def test_bad_inputs() -> None:
     with pytest.raises(TokenizerError, match="no usable merge"):
         infer_mixture_from([(b"xy", b"z")], GPT2, {"a": prose, "b": prose}, config)
     big = InferMixtureConfig(cache=False, threads=1, merges=10**6)
-    result = infer_mixture_from(merges, GPT2, {"a": prose, "b": _lines(DATA / "code" / "python.jsonl")[:5]}, big)
+    result = infer_mixture_from(merges, GPT2, {"a": prose, "b": lines_of(DATA / "code" / "python.jsonl")[:5]}, big)
     assert result.meta["merges_used"] == len(merges) and "exceeds" in result.warnings[0]
     for bad in ({"merges": 0}, {"skip_merges": -1}, {"threads": 0}, {"unit": "words"}):
         with pytest.raises(UsageError):
@@ -434,35 +429,6 @@ def test_bad_inputs() -> None:
 # ---------------------------------------------------------------- sentencepiece BPE models
 
 
-def _spm_categories() -> dict[str, list[str]]:
-    udhr = DATA / "parallel" / "udhr"
-    return {
-        "prose": _lines(DATA / "austen.txt")[:1500],
-        "python": [line for text in _lines(DATA / "code" / "python.jsonl") for line in text.splitlines()],
-        "scripts": _lines(udhr / "rus.jsonl") + _lines(udhr / "jpn.jsonl") + _lines(udhr / "hin.jsonl"),
-    }
-
-
-def _train_spm(tmp_path: Path, lines: list[str], name: str, vocab: int = 1200, **options: object) -> Path:
-    import sentencepiece as spm
-
-    out = tmp_path / f"{name}.model"
-    with out.open("wb") as model:
-        spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(lines), model_writer=model, model_type="bpe", vocab_size=vocab,
-            minloglevel=2, num_threads=1, **options,
-        )  # fmt: skip
-    return out
-
-
-def _spm_merges(path: Path) -> list[tuple[bytes, bytes]]:
-    from tokcli.loading.registry import load_tokenizer
-
-    merges = load_tokenizer(str(path)).merges()
-    assert merges is not None
-    return merges
-
-
 SPM_OPTIONS: list[dict[str, object]] = [
     {},
     {"split_digits": True},
@@ -470,6 +436,7 @@ SPM_OPTIONS: list[dict[str, object]] = [
     {"split_by_unicode_script": False},
     {"treat_whitespace_as_suffix": True},
     {"max_sentencepiece_length": 4},
+    {"allow_whitespace_only_pieces": True, "remove_extra_whitespaces": False},
 ]
 
 
@@ -481,13 +448,13 @@ def test_spm_word_splitting_explains_every_merge(tmp_path: Path, options: dict[s
     merge, so the LP optimum is 0 and the weights are close to the truth."""
     from tokcli.mixture import spm_pretokenizer
 
-    cats = _spm_categories()
+    cats = spm_categories()
     weights = {"prose": 3, "python": 2, "scripts": 1}
     lines = [line for name, texts in cats.items() for line in texts * weights[name]]
     random.Random(0).shuffle(lines)
-    model = _train_spm(tmp_path, lines, "m", **options)
+    model = train_spm(tmp_path, lines, "m", **options)
     spec = spm_pretokenizer(model)
-    table = MergeTable.build(_spm_merges(model), "chars")
+    table = MergeTable.build(spm_merges(model), "chars")
     counted = count_categories(cats, table, spec, len(table.merges), threads=1, use_cache=False)
     merged = [pair_key(a, b) for a, b, _ in table.merges]
     result = solve_mixture([c.counts for c in counted.values()], merged)
@@ -503,11 +470,11 @@ def test_spm_word_splitting_of_another_model_does_not_explain_the_merges(tmp_pat
     never merge) leaves merges unexplained."""
     from tokcli.mixture import PretokenizerSpec
 
-    cats = _spm_categories()
+    cats = spm_categories()
     lines = [line for texts in cats.values() for line in texts]
-    default = _train_spm(tmp_path, lines, "default")
-    mixed_scripts = _train_spm(tmp_path, lines, "mixed", split_by_unicode_script=False)
-    table = MergeTable.build(_spm_merges(default), "chars")
+    default = train_spm(tmp_path, lines, "default")
+    mixed_scripts = train_spm(tmp_path, lines, "mixed", split_by_unicode_script=False)
+    table = MergeTable.build(spm_merges(default), "chars")
     wrong = PretokenizerSpec(kind="spm", path=str(mixed_scripts), split="chars", max_piece_chars=16)
     counted = count_categories(cats, table, wrong, len(table.merges), threads=1, use_cache=False)
     merged = [pair_key(a, b) for a, b, _ in table.merges]
@@ -517,19 +484,19 @@ def test_spm_word_splitting_of_another_model_does_not_explain_the_merges(tmp_pat
 def test_spm_word_splitter_rules(tmp_path: Path) -> None:
     from tokcli.mixture.spm_words import SpmWordSplitter
 
-    cats = _spm_categories()
+    cats = spm_categories()
     lines = [line for texts in cats.values() for line in texts]
-    plain = SpmWordSplitter(str(_train_spm(tmp_path, lines, "plain", character_coverage=1.0)))
+    plain = SpmWordSplitter(str(train_spm(tmp_path, lines, "plain", character_coverage=1.0)))
     # words start at the whitespace marker; a script change (Latin/Common/Cyrillic) cuts a word;
     # digits are Common, like punctuation
     assert plain("Hello, world 12.5 мир-ok") == ["▁Hello", ",", "▁world", "▁12.5", "▁мир", "-", "ok"]
     assert plain("a\n\nb") == ["▁a", "▁b"]  # one sentence per line
-    digits = SpmWordSplitter(str(_train_spm(tmp_path, lines, "digits", split_digits=True, character_coverage=1.0)))
+    digits = SpmWordSplitter(str(train_spm(tmp_path, lines, "digits", split_digits=True, character_coverage=1.0)))
     assert digits("x 2024") == ["▁x", "▁", "2", "0", "2", "4"]
-    suffix = SpmWordSplitter(str(_train_spm(tmp_path, lines, "suffix", treat_whitespace_as_suffix=True)))
+    suffix = SpmWordSplitter(str(train_spm(tmp_path, lines, "suffix", treat_whitespace_as_suffix=True)))
     assert suffix("ab cd") == ["ab▁", "cd▁"]  # the dummy prefix becomes a suffix too
     # a character outside the alphabet (beyond character_coverage) is an UNK symbol: it cuts the word
-    rare = SpmWordSplitter(str(_train_spm(tmp_path, lines, "rare")))
+    rare = SpmWordSplitter(str(train_spm(tmp_path, lines, "rare")))
     assert "\u2603" not in rare.alphabet
     assert rare("ab\u2603cd") == ["▁ab", "cd"]
 
@@ -537,7 +504,7 @@ def test_spm_word_splitter_rules(tmp_path: Path) -> None:
 def test_spm_models_with_unsupported_options_are_refused(tmp_path: Path) -> None:
     from tokcli.mixture.spm_words import SpmWordSplitter
 
-    lines = _spm_categories()["prose"]
-    model = _train_spm(tmp_path, lines, "nows", vocab=80, split_by_whitespace=False)
+    lines = spm_categories()["prose"]
+    model = train_spm(tmp_path, lines, "nows", vocab=80, split_by_whitespace=False)
     with pytest.raises(TokenizerError, match="split_by_whitespace"):
         SpmWordSplitter(str(model))

@@ -37,6 +37,17 @@ def _components(node: Any) -> list[dict[str, Any]]:
     return out
 
 
+def uses_metaspace(data: Mapping[str, Any]) -> bool:
+    """Whether the tokenizer.json marks spaces with U+2581 as sentencepiece does (a Metaspace
+    pre-tokenizer or decoder, or a decoder replacing U+2581 by a space: Llama 2, Mistral)."""
+    parts = _components(data.get("pre_tokenizer")) + _components(data.get("decoder"))
+    return any(
+        p.get("type") == "Metaspace"
+        or (p.get("type") == "Replace" and (p.get("pattern") or {}).get("String") == SPM_SPACE)
+        for p in parts
+    )
+
+
 def token_bytes_function(data: Mapping[str, Any]) -> Callable[[str], bytes]:
     """How this tokenizer.json spells bytes in its vocabulary (see tokcli.loading.bytes_)."""
     model = data.get("model") or {}
@@ -59,9 +70,7 @@ def token_bytes_function(data: Mapping[str, Any]) -> Callable[[str], bytes]:
             return byte_level_to_bytes(token) or token.encode("utf-8")
 
         return byte_level
-    metaspace = "Metaspace" in types or any(
-        p.get("type") == "Replace" and (p.get("pattern") or {}).get("String") == SPM_SPACE for p in parts
-    )
+    metaspace = uses_metaspace(data)
     if metaspace or model.get("byte_fallback"):
         return lambda token: metaspace_to_bytes(strip(token)) if metaspace else _byte_or_utf8(strip(token))
     return lambda token: strip(token).encode("utf-8")

@@ -23,9 +23,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from tokcli.errors import ConfigError, InputError, TokenizerError, UsageError
 from tokcli.mixture import cache
-from tokcli.mixture.count import ReplayCounts, count_words, drop_long_pairs, replay
+from tokcli.mixture.count import ReplayCounts, count_words, drop_invalid_pairs, replay
 from tokcli.mixture.lp import LpResult, SolveError, solve_mixture
-from tokcli.mixture.merges import NOT_BPE_HINT, MergeTable, NotBpeError, Split, pair_key, read_hf_merges
+from tokcli.mixture.merges import (
+    NOT_BPE_HINT,
+    MergeTable,
+    NotBpeError,
+    Split,
+    creation_order,
+    pair_key,
+    read_hf_merges,
+)
 from tokcli.mixture.pretokenize import (
     Pretokenizer,
     PretokenizerSpec,
@@ -178,16 +186,16 @@ def _init_worker(merges: list[tuple[bytes, bytes]], split: Split, spec: Pretoken
 def _count_one(texts: list[str], steps: int, sample_bytes: int) -> ReplayCounts:
     spec: PretokenizerSpec = _WORKER["spec"]
     counts = replay(spec.count(texts), _WORKER["table"], steps, sample_bytes=sample_bytes)
-    if spec.max_piece_chars:
-        counts = drop_long_pairs(counts, _WORKER["table"], spec.max_piece_chars)
+    if spec.kind == "spm":
+        counts = drop_invalid_pairs(counts, _WORKER["table"], spec.max_piece_chars, spec.space_rule)
     return counts
 
 
 def _replay_words(item: tuple[Counter[bytes], int], steps: int) -> ReplayCounts:
     spec: PretokenizerSpec = _WORKER["spec"]
     counts = replay(item[0], _WORKER["table"], steps, sample_bytes=item[1])
-    if spec.max_piece_chars:
-        counts = drop_long_pairs(counts, _WORKER["table"], spec.max_piece_chars)
+    if spec.kind == "spm":
+        counts = drop_invalid_pairs(counts, _WORKER["table"], spec.max_piece_chars, spec.space_rule)
     return counts
 
 
@@ -470,6 +478,8 @@ def infer_mixture(config: InferMixtureConfig, corpus_config: CorpusConfig, token
     if merges is None:
         raise NotBpeError(str(tokenizer.info.path), tokenizer.info.model_type)
     pretokenizer = pretokenizer_for(tokenizer)
+    if pretokenizer.split == "chars":
+        merges = creation_order(merges)
     meta = {"name": tokenizer.name, "path": str(tokenizer.info.path), "sha256": tokenizer.info.sha256}
     added = [tokenizer.token_bytes(i) for i in tokenizer.added_tokens.values() if tokenizer.check_id(i)]
     if config.counts is not None:

@@ -173,21 +173,36 @@ def replay(word_counts: Counter[bytes], table: MergeTable, steps: int, *, sample
     )
 
 
-def drop_long_pairs(counts: ReplayCounts, table: MergeTable, max_chars: int) -> ReplayCounts:
-    """Drop the pairs whose merged token would be longer than ``max_chars`` characters: a trainer with
-    such a limit (sentencepiece's max_sentencepiece_length) never merges them, so they are no competitors."""
+def drop_invalid_pairs(counts: ReplayCounts, table: MergeTable, max_chars: int, space_rule: str) -> ReplayCounts:
+    """Drop the pairs sentencepiece's trainer never counts because the piece they would make is invalid
+    (``IsValidSentencePiece``, trainer_interface.cc): longer than ``max_chars`` characters, or a space
+    (U+2581, a space byte here) anywhere but first (``space_rule`` ``prefix``) or last (``suffix``),
+    unless the piece is all spaces and whitespace-only pieces are allowed (``+runs``)."""
     import dataclasses
 
     import numpy as np
 
-    lengths = np.ones(len(table.ids), dtype=np.int64)  # characters per token id (unknown ids: 1)
+    size = len(table.ids) + 1  # the last row stands for ids the table does not know (never a space)
+    chars = np.ones(size, dtype=np.int64)
+    has_space = np.zeros(size, dtype=bool)
+    space_inside = np.zeros(size, dtype=bool)  # a space not at the allowed end
+    all_space = np.zeros(size, dtype=bool)
+    suffix = space_rule.startswith("suffix")
     for token, index in table.ids.items():
-        lengths[index] = len(token.decode("utf-8", "replace"))
+        text = token.decode("utf-8", "replace")
+        chars[index] = len(text)
+        has_space[index] = " " in text
+        space_inside[index] = " " in (text[:-1] if suffix else text[1:])
+        all_space[index] = not text.strip(" ")
 
-    def length(ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-        known = ids < len(lengths)
-        return np.where(known, lengths[np.where(known, ids, 0)], 1)
+    def row(ids: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        return np.where(ids < len(table.ids), ids, len(table.ids))
 
-    left, right = counts.pairs >> PAIR_SHIFT, counts.pairs & ((1 << PAIR_SHIFT) - 1)
-    keep = length(left) + length(right) <= max_chars
+    left = row(counts.pairs >> PAIR_SHIFT)
+    right = row(counts.pairs & ((1 << PAIR_SHIFT) - 1))
+    first, second = (has_space, space_inside) if suffix else (space_inside, has_space)
+    placed = ~first[left] & ~second[right]
+    if space_rule.endswith("+runs"):
+        placed |= all_space[left] & all_space[right]
+    keep = placed & (chars[left] + chars[right] <= max_chars)
     return dataclasses.replace(counts, pairs=counts.pairs[keep], steps=counts.steps[keep], counts=counts.counts[keep])

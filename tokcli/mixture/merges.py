@@ -113,6 +113,30 @@ class MergeTable:
         return out
 
 
+def creation_order(merges: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """One merge per token, for character-level lists converted from sentencepiece.
+
+    transformers' converter (``SentencePieceExtractor``) writes every split of each piece into two
+    pieces, ordered by the piece's score, so one token has several candidate merges and the first
+    one whose sides exist is often not the one BPE made (Llama 2: 10,279 merges name a later piece, 21,358
+    repeat a token). A list with such repeats is reduced to its tokens in the order of their first
+    appearance (the trainer's creation order) and each token's merge is rebuilt by rank-based BPE over
+    the earlier tokens, as for a sentencepiece ``.model``. A list without repeats is returned as is."""
+    from tokcli.loading.bpe import rebuild_merges
+
+    tokens: dict[bytes, None] = {}
+    for left, right in merges:
+        tokens.setdefault(left + right, None)
+    if len(tokens) == len(merges):
+        return list(merges)
+
+    def chars(token: bytes) -> list[bytes]:
+        return [c.encode("utf-8") for c in token.decode("utf-8", "replace")]
+
+    rebuilt, _ = rebuild_merges(list(tokens), chars)
+    return rebuilt
+
+
 def _is_initial(token: bytes, split: Split) -> bool:
     if split == "bytes":
         return len(token) == 1

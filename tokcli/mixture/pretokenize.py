@@ -38,6 +38,7 @@ class PretokenizerSpec:
     prefix_space: bool = False
     split: Split = "bytes"
     max_piece_chars: int = 0  # pairs making a longer token are never merged (sentencepiece's limit)
+    space_rule: str = "prefix"  # where sentencepiece lets U+2581 stand in a piece (count.drop_invalid_pairs)
 
     @property
     def identity(self) -> str:
@@ -89,19 +90,24 @@ def regex_pretokenizer(pattern_or_preset: str, *, prefix_space: bool = False) ->
 
 
 def hf_pretokenizer(path: str | Path) -> PretokenizerSpec:
-    """The pre-tokenizer of a byte-level BPE tokenizer.json. The common pipelines (no normalizer, and
+    """The pre-tokenizer of a BPE tokenizer.json. Byte-level: the common pipelines (no normalizer, and
     ``ByteLevel(use_regex=True)`` or ``Split(Regex) + ByteLevel(use_regex=False)``) become the same regex
     run by the ``regex`` module (5x faster than calling HF per document); any other pipeline is run by
-    HF itself."""
+    HF itself. A tokenizer.json converted from sentencepiece BPE (U+2581 for spaces, no byte-level
+    alphabet: Llama 2, Mistral) is split as sentencepiece's trainer did (``spm_pretokenizer``)."""
+    from tokcli.loading.hf import uses_metaspace
+
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise TokenizerError(f"{path}: not a readable tokenizer.json ({exc})") from None
     pre = data.get("pre_tokenizer")
     if "ByteLevel" not in json.dumps(pre):
+        if isinstance(data, dict) and uses_metaspace(data):
+            return spm_pretokenizer(path)
         raise TokenizerError(
-            f"{path}: only byte-level BPE tokenizer.json files are supported by infer-mixture",
-            hint="use a byte-level BPE tokenizer (GPT-2 style) or its tiktoken ranks file",
+            f"{path}: infer-mixture supports byte-level BPE and sentencepiece-style (U+2581) BPE tokenizer.json files",
+            hint="use a byte-level BPE tokenizer (GPT-2 style), its tiktoken ranks file, or a sentencepiece BPE model",
         )
     fast = _as_regex(pre) if data.get("normalizer") is None else None
     if fast is not None:
@@ -110,16 +116,20 @@ def hf_pretokenizer(path: str | Path) -> PretokenizerSpec:
 
 
 def spm_pretokenizer(path: str | Path) -> PretokenizerSpec:
-    """The training-time word splitting of a sentencepiece BPE ``.model``: character-level symbols, pairs
-    limited to its max_sentencepiece_length."""
-    from tokcli.loading.spm import trainer_options
+    """The training-time word splitting of a sentencepiece BPE ``.model`` (or a tokenizer.json converted
+    from one): character-level symbols, pairs limited to its max_sentencepiece_length."""
+    from tokcli.mixture.spm_words import SpmWordSplitter
 
     try:
-        options = trainer_options(Path(path).read_bytes())
+        splitter = SpmWordSplitter(str(path))
     except OSError as exc:
         raise TokenizerError(f"{path}: cannot read the sentencepiece model ({exc})") from None
     return PretokenizerSpec(
-        kind="spm", path=str(path), split="chars", max_piece_chars=options["max_sentencepiece_length"]
+        kind="spm",
+        path=str(path),
+        split="chars",
+        max_piece_chars=splitter.max_piece_chars,
+        space_rule=splitter.space_rule,
     )
 
 

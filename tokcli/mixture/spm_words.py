@@ -11,15 +11,17 @@ words. A pair is only merged when the piece it makes is valid (``IsValidSentence
 - with ``split_digits``, a digit is never part of a longer piece;
 - no character outside the alphabet (the trainer turns characters beyond ``character_coverage`` into an
   UNK symbol that never merges; the alphabet is the model's single-character pieces);
-- at most ``max_sentencepiece_length`` characters.
+- at most ``max_sentencepiece_length`` characters;
+- U+2581 only as the first character (the last with ``treat_whitespace_as_suffix``), unless the piece
+  is all U+2581 and ``allow_whitespace_only_pieces`` is on.
 
 The first three are boundaries between neighbouring characters, so cutting each word there yields exactly
 the pairs the trainer may merge (up to a combining mark that starts a piece at a script change). The
-length limit is not a boundary: ``long_pair_filter`` drops those pairs from the counts.
+last two depend on the pair, not on a boundary: ``count.drop_invalid_pairs`` removes those pairs from
+the counts (the trainer never counts a pair whose piece is invalid).
 
-Not modelled (documented approximations): the trainer only considers the top 5% most frequent pairs
-between refreshes every 100 merges, and with ``allow_whitespace_only_pieces`` a run of spaces is cut
-before its last space.
+Not modelled (a documented approximation): the trainer only considers the top 5% most frequent pairs
+between refreshes every 100 merges.
 """
 
 from __future__ import annotations
@@ -72,20 +74,40 @@ def _inherited() -> str:
 
 
 class SpmWordSplitter:
-    """Callable: a document -> the words sentencepiece's BPE trainer counts pairs in (U+2581 kept)."""
+    """Callable: a document -> the words sentencepiece's BPE trainer counts pairs in (U+2581 kept).
+
+    ``path`` is a sentencepiece ``.model`` (its TrainerSpec gives the options) or a tokenizer.json
+    converted from one (Llama 2, Mistral: a BPE model over U+2581-marked pieces); the options a
+    tokenizer.json does not record are inferred from its vocabulary (``_infer_options``)."""
 
     def __init__(self, path: str) -> None:
+        head = Path(path).read_bytes()[:1]
+        if head == b"{":
+            self._from_tokenizer_json(path)
+        else:
+            self._from_model(path)
+        if not self.options["split_by_whitespace"]:
+            raise TokenizerError(
+                f"{path}: trained with split_by_whitespace=false, which infer-mixture does not model",
+                hint="use a model trained with the default split_by_whitespace=true",
+            )
+        self._use(self.options)
+
+    def _use(self, options: dict[str, int]) -> None:
+        self._max_line = options["max_sentence_length"]
+        self._by_script = bool(options["split_by_unicode_script"])
+        self._by_number = bool(options["split_by_number"])
+        self._digits = bool(options["split_digits"])
+        self._suffix = bool(options["treat_whitespace_as_suffix"])
+        self._ws_only = bool(options["allow_whitespace_only_pieces"])
+
+    def _from_model(self, path: str) -> None:
         from sentencepiece import SentencePieceProcessor
 
         from tokcli.loading.spm import piece_types, trainer_options
 
         proto = Path(path).read_bytes()
         self.options = trainer_options(proto)
-        if not self.options["split_by_whitespace"]:
-            raise TokenizerError(
-                f"{path}: trained with split_by_whitespace=false, which infer-mixture does not model",
-                hint="use a model trained with the default split_by_whitespace=true",
-            )
         sp = SentencePieceProcessor()
         sp.LoadFromSerializedProto(proto)
         self._normalize: Callable[[str], str] = sp.Normalize
@@ -99,16 +121,46 @@ class SpmWordSplitter:
         self.alphabet = frozenset(p for p, kind in zip(pieces, types, strict=False) if kind == 1 and len(p) == 1)
         meta = [p for p, kind in zip(pieces, types, strict=False) if kind in (_UNKNOWN, _CONTROL, _USER_DEFINED)]
         self._meta = sorted(meta, key=len, reverse=True)
-        self._max_line = self.options["max_sentence_length"]
-        self._by_script = bool(self.options["split_by_unicode_script"])
-        self._by_number = bool(self.options["split_by_number"])
-        self._digits = bool(self.options["split_digits"])
-        self._suffix = bool(self.options["treat_whitespace_as_suffix"])
-        self._ws_only = bool(self.options["allow_whitespace_only_pieces"])
+
+    def _from_tokenizer_json(self, path: str) -> None:
+        import json
+
+        from tokenizers import Tokenizer
+
+        from tokcli.loading.bytes_ import byte_piece_value
+
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            vocab = data["model"]["vocab"]
+            added = {t["content"] for t in data.get("added_tokens") or []}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise TokenizerError(f"{path}: not a readable tokenizer.json ({exc})") from None
+        hf = Tokenizer.from_file(path)
+        norm, pre = hf.normalizer, hf.pre_tokenizer
+
+        def normalize(line: str) -> str:
+            if norm is not None:
+                line = norm.normalize_str(line)
+            if pre is not None:
+                line = "".join(piece for piece, _ in pre.pre_tokenize_str(line))
+            return line
+
+        self._normalize = normalize
+        pieces = [p for p in vocab if p not in added and byte_piece_value(p) is None]
+        self.alphabet = frozenset(p for p in pieces if len(p) == 1)
+        self._meta = sorted(added, key=len, reverse=True)
+        self.options = _infer_options(pieces)
 
     @property
     def max_piece_chars(self) -> int:
         return int(self.options["max_sentencepiece_length"])
+
+    @property
+    def space_rule(self) -> str:
+        """Where U+2581 may stand in a piece, for ``count.drop_invalid_pairs``: ``prefix`` or ``suffix``,
+        with ``+runs`` when all-U+2581 pieces are allowed."""
+        rule = "suffix" if self._suffix else "prefix"
+        return rule + "+runs" if self._ws_only else rule
 
     def __call__(self, text: str) -> list[str]:
         out: list[str] = []
@@ -155,9 +207,6 @@ class SpmWordSplitter:
 
     def _cut(self, word: str) -> list[str]:
         """The word cut wherever IsValidSentencePiece forbids a piece to span two neighbours."""
-        if self._ws_only and not self._suffix and word.startswith(SPACE * 2) and word.strip(SPACE):
-            run = len(word) - len(word.lstrip(SPACE))
-            return [word[: run - 1], *self._cut(word[run - 1 :])]
         parts: list[str] = []
         start, previous, inherited = 0, ANY, _inherited()
         for pos, char in enumerate(word):
@@ -188,3 +237,42 @@ class SpmWordSplitter:
             parts.append(word[start:])
         return parts
 
+
+# sentencepiece's TrainerSpec defaults (sentencepiece_model.proto)
+_DEFAULTS = {
+    "max_sentence_length": 4192,
+    "max_sentencepiece_length": 16,
+    "split_by_unicode_script": 1,
+    "split_by_number": 1,
+    "split_by_whitespace": 1,
+    "split_digits": 0,
+    "treat_whitespace_as_suffix": 0,
+    "allow_whitespace_only_pieces": 0,
+}
+
+
+def _infer_options(pieces: list[str]) -> dict[str, int]:
+    """The trainer options of a converted tokenizer.json, from its pieces: the most restrictive rules
+    under which every piece is a valid sentencepiece (a rule some piece breaks was off), the longest
+    piece as max_sentencepiece_length. max_sentence_length is not recoverable: the default is assumed."""
+    options = dict(_DEFAULTS)
+    longer = [p for p in pieces if len(p) > 1]
+    starts = any(p[0] == SPACE and p.strip(SPACE) for p in longer)
+    ends = any(p[-1] == SPACE and p.strip(SPACE) for p in longer)
+    options["treat_whitespace_as_suffix"] = int(ends and not starts)
+    options["allow_whitespace_only_pieces"] = int(any(not p.strip(SPACE) for p in longer))
+    options["split_by_whitespace"] = int(not any(SPACE in p.strip(SPACE) for p in longer))
+    options["max_sentencepiece_length"] = max((len(p) for p in pieces), default=16)
+    probe = object.__new__(SpmWordSplitter)
+    probe.alphabet = frozenset("".join(longer))
+
+    def all_valid(**changes: int) -> bool:
+        probe._use({**options, **changes})
+        return all(probe._cut(p) == [p] for p in longer)
+
+    for by_script, by_number in ((1, 1), (1, 0), (0, 1)):
+        if all_valid(split_by_unicode_script=by_script, split_by_number=by_number):
+            options["split_by_unicode_script"], options["split_by_number"] = by_script, by_number
+            break
+    options["split_digits"] = int(all_valid(split_digits=1))
+    return options
