@@ -117,3 +117,41 @@ def test_cli_training_uses_the_pipe_and_matches_the_iterator(tmp_path: Path) -> 
     corpus = Corpus(CorpusConfig(inputs=inputs))
     by_iterator, _ = train_hf(TrainConfig(output=str(out), vocab_size=1200), corpus.text_batches(), feed="iterator")
     assert out.read_text(encoding="utf-8") == by_iterator
+
+
+@pytest.mark.parametrize(
+    ("backend", "vocab", "options"),
+    [
+        ("spm-bpe", 800, {}),
+        ("spm-unigram", 700, {"byte_fallback": True, "normalizer": ("none",)}),
+        ("spm-char", 300, {}),
+        ("spm-word", 600, {"special_tokens": ("<|endoftext|>",)}),
+    ],
+)
+def test_spm_pipe_equals_iterator(tmp_path: Path, backend: str, vocab: int, options: dict[str, object]) -> None:
+    from tokcli.train.spm import train_spm
+
+    docs = TRICKY * 3 + _fixture_docs()
+    batches = [docs[i : i + 50] for i in range(0, len(docs), 50)]
+    files = {}
+    for feed in ("iterator", "pipe"):
+        out = tmp_path / feed / "t.model"
+        out.parent.mkdir()
+        config = TrainConfig(output=str(out), backend=backend, vocab_size=vocab, **options)  # type: ignore[arg-type]
+        train_spm(config, iter(batches), out, feed=feed)
+        files[feed] = (out.read_bytes(), out.with_suffix(".vocab").read_bytes())
+        assert sorted(p.name for p in out.parent.iterdir()) == ["t.model", "t.vocab"]  # no scratch left
+    assert files["pipe"] == files["iterator"]
+
+
+def test_spm_pipe_reader_error_leaves_nothing(tmp_path: Path) -> None:
+    from tokcli.train.spm import train_spm
+
+    def batches() -> Iterator[list[str]]:
+        yield _fixture_docs()
+        raise InputError("broken input at line 9")
+
+    out = tmp_path / "t.model"
+    with pytest.raises(InputError, match="line 9"):
+        train_spm(TrainConfig(output=str(out), backend="spm-bpe", vocab_size=500), batches(), out)
+    assert list(tmp_path.iterdir()) == []

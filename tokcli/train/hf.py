@@ -8,13 +8,12 @@ never split), then ``ByteLevel(use_regex=False)`` mapping bytes to the GPT-2 alp
 
 from __future__ import annotations
 
-import contextlib
-import os
 from collections.abc import Iterable
 from typing import Any
 
 from tokcli.presets import get_preset
 from tokcli.train.options import TrainConfig
+from tokcli.train.pipe import PIPE_PATH
 
 # Digit rules as regexes over runs of digits (\p{N}), applied before the preset's own split.
 DIGIT_PATTERNS = {
@@ -154,8 +153,8 @@ def train_hf(config: TrainConfig, batches: Iterable[list[str]], *, feed: str = "
 # worker runs the Python iterator (holding the GIL and the lock) the others wait, so reading the corpus
 # and counting pre-tokens take turns instead of overlapping. ``Tokenizer.train(files)`` reads lines in
 # Rust with no GIL. Here the documents are written, one per line, to an OS pipe that the Rust trainer
-# reads as a file (``/dev/fd/N``) in a background thread, so the Python reader and the Rust counters run
-# at the same time, and nothing is written to disk.
+# reads as a file (:mod:`tokcli.train.pipe`), so the Python reader and the Rust counters run at the same
+# time, and nothing is written to disk.
 #
 # The Rust file reader keeps each line's ``\n``, which would change the pre-tokens (a trailing newline
 # joins the last word or white space under most presets). So during training the normalizer first
@@ -165,10 +164,8 @@ def train_hf(config: TrainConfig, batches: Iterable[list[str]], *, feed: str = "
 # exactly as ``train_from_iterator`` would pass it, and the trainer counts the same words. The real
 # normalizer is put back afterwards.
 
-PIPE_PATH = "/dev/fd" if os.path.isdir("/dev/fd") else None
 ESC = "\x00"
 _ESCAPED_ESC, _ESCAPED_NEWLINE = ESC + "0", ESC + "n"
-PIPE_BUFFER = 1 << 20  # bytes; Linux raises the pipe's capacity to this when allowed (F_SETPIPE_SZ)
 
 
 def escape_document(text: str) -> str:
@@ -197,8 +194,12 @@ def encode_batch(batch: list[str]) -> bytes:
     joined = "\n".join(batch)
     if joined.count("\n") != len(batch) - 1 or ESC in joined:
         joined = "\n".join(map(escape_document, batch))
+    return encode_utf8(joined + "\n")
+
+
+def encode_utf8(text: str) -> bytes:
     try:
-        return (joined + "\n").encode("utf-8")
+        return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         from tokcli.errors import InputError
 
@@ -209,60 +210,10 @@ def encode_batch(batch: list[str]) -> bytes:
 
 
 def train_through_pipe(tokenizer: Any, trainer: Any, batches: Iterable[list[str]]) -> None:
-    """``tokenizer.train`` on the documents of ``batches`` streamed through a pipe (see above).
+    """``tokenizer.train`` on the documents of ``batches`` streamed through a pipe (see above)."""
+    from tokcli.train import pipe
 
-    The Rust call runs in a daemon thread that owns the pipe's read end; this thread writes (non-blocking,
-    so an error or an interrupt is noticed at once). If reading the corpus fails or is interrupted, the
-    error is raised at once; the abandoned Rust call finishes on its own and its result is discarded.
-    """
-    import select
-    import threading
-
-    read_fd, write_fd = os.pipe()
-    _grow_pipe(write_fd)
-    failure: list[BaseException] = []
     real_normalizer = tokenizer.normalizer
     tokenizer.normalizer = unescape_normalizer(real_normalizer)
-
-    def run() -> None:
-        try:
-            tokenizer.train([f"{PIPE_PATH}/{read_fd}"], trainer=trainer)
-        except BaseException as exc:  # re-raised by the caller's thread
-            failure.append(exc)
-        finally:
-            os.close(read_fd)
-
-    thread = threading.Thread(target=run, name="tokcli-train", daemon=True)
-    thread.start()
-    try:
-        os.set_blocking(write_fd, False)
-        for batch in batches:
-            data = memoryview(encode_batch(batch))
-            while data:
-                if not thread.is_alive():
-                    break  # the trainer stopped early (an error): nothing more to write
-                if not select.select([], [write_fd], [], 0.2)[1]:
-                    continue
-                try:
-                    data = data[os.write(write_fd, data) :]
-                except BlockingIOError:
-                    continue
-                except BrokenPipeError:
-                    break
-            if not thread.is_alive():
-                break
-    finally:
-        os.close(write_fd)  # end of input for the Rust reader
-    while thread.is_alive():
-        thread.join(0.2)  # a short wait keeps Ctrl-C responsive
-    if failure:
-        raise failure[0]
+    pipe.train_through_pipe(lambda path: tokenizer.train([path], trainer=trainer), map(encode_batch, batches))
     tokenizer.normalizer = real_normalizer
-
-
-def _grow_pipe(fd: int) -> None:
-    import fcntl
-
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", 1031)
-    with contextlib.suppress(OSError):
-        fcntl.fcntl(fd, set_size, PIPE_BUFFER)

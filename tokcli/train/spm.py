@@ -57,12 +57,21 @@ def spm_options(config: TrainConfig) -> dict[str, Any]:
     return options
 
 
-def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path) -> dict[str, Any]:
-    """Train and move ``.model``/``.vocab`` next to ``output``; returns facts for the report."""
+def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path, *, feed: str = "pipe") -> dict[str, Any]:
+    """Train and move ``.model``/``.vocab`` next to ``output``; returns facts for the report.
+
+    sentencepiece's unit is a sentence (a line): it silently skips any input longer than
+    max_sentence_length bytes, so documents are fed line by line (blank lines dropped). ``feed="pipe"``
+    (where the platform has ``/dev/fd``) streams the lines to sentencepiece's own file reader through
+    a pipe (:mod:`tokcli.train.pipe`: reading the corpus overlaps with sentencepiece loading it);
+    ``"iterator"`` hands them to ``sentence_iterator``. Both give the same files (tested).
+    """
+    from tokcli.train.pipe import PIPE_PATH
+
+    if feed == "pipe" and PIPE_PATH is not None:
+        return run_spm_trainer(config, output, lambda scratch: {}, stream=map(_lines_bytes, batches))
 
     def sentences() -> Iterator[str]:
-        # sentencepiece's unit is a sentence (a line): it silently skips any input longer than
-        # max_sentence_length bytes, so documents are fed line by line.
         for batch in batches:
             for document in batch:
                 for line in document.splitlines():
@@ -72,14 +81,33 @@ def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path) -
     return run_spm_trainer(config, output, lambda scratch: {"sentence_iterator": sentences()})
 
 
+def _lines_bytes(batch: list[str]) -> bytes:
+    """The sentences of a batch of documents, one per line, as UTF-8."""
+    from tokcli.train.hf import encode_utf8
+
+    lines = [line for document in batch for line in document.splitlines() if line.strip()]
+    return encode_utf8("\n".join(lines) + "\n") if lines else b""
+
+
+def _as_if_not_piped(model: bytes) -> bytes:
+    """The .model bytes as the ``sentence_iterator`` run writes them: TrainerSpec.input (1) and
+    input_format (7) dropped, model_prefix (2) the relative ``m`` the other runs train with."""
+    from tokcli.train.counts import _drop_fields, _rewrite_field
+
+    return _rewrite_field(model, 2, lambda spec: _rewrite_field(_drop_fields(spec, {1, 7}), 2, lambda _: b"m"))
+
+
 def run_spm_trainer(
     config: TrainConfig,
     output: Path,
     source: Callable[[Path], dict[str, Any]],
     fix_model: Callable[[bytes], bytes] | None = None,
+    stream: Iterable[bytes] | None = None,
 ) -> dict[str, Any]:
     """Train in a scratch folder next to ``output`` with the input options ``source(scratch)`` gives,
-    optionally rewrite the .model bytes (``fix_model``), then move ``.model``/``.vocab`` into place."""
+    optionally rewrite the .model bytes (``fix_model``), then move ``.model``/``.vocab`` into place.
+
+    ``stream``: the input text, as chunks of UTF-8 lines sent through a pipe (``source`` is then unused)."""
     import sentencepiece as spm
 
     options = spm_options(config)
@@ -94,9 +122,20 @@ def run_spm_trainer(
         # scratch folder) keeps the random folder name out of it, so reruns give byte-identical files.
         previous_cwd = os.getcwd()
         try:
-            inputs = source(Path(scratch))
-            os.chdir(scratch)
-            spm.SentencePieceTrainer.train(model_prefix="m", **inputs, **options)
+            if stream is not None:
+                # The corpus is read while sentencepiece trains, so the working folder stays as it is
+                # (relative input paths); the absolute prefix is replaced by "m" in the model below.
+                from tokcli.train.pipe import train_through_pipe
+
+                def train(path: str) -> None:
+                    spm.SentencePieceTrainer.train(input=path, model_prefix=str(prefix), **options)
+
+                train_through_pipe(train, stream)
+                fix_model = _as_if_not_piped
+            else:
+                inputs = source(Path(scratch))
+                os.chdir(scratch)
+                spm.SentencePieceTrainer.train(model_prefix="m", **inputs, **options)
         except TokcliError:
             raise
         except RuntimeError as exc:
