@@ -90,6 +90,8 @@ def test_infer_mixture_cli_on_a_converted_file(tmp_path: Path, capsys: pytest.Ca
     data = json.loads(out)
     assert data["meta"]["solver"]["objective"] == pytest.approx(0.0, abs=1e-6)
     assert data["meta"]["merges_used"] > 300
+    tokenizer = data["meta"]["tokenizer"]
+    assert tokenizer["merges_listed"] == len(_json_merges(converted)) > tokenizer["merges_rebuilt_one_per_token"]
 
 
 def _spm_encode(model: Path, lines: list[str]) -> list[list[int]]:

@@ -478,9 +478,13 @@ def infer_mixture(config: InferMixtureConfig, corpus_config: CorpusConfig, token
     if merges is None:
         raise NotBpeError(str(tokenizer.info.path), tokenizer.info.model_type)
     pretokenizer = pretokenizer_for(tokenizer)
+    meta: dict[str, Any] = {"name": tokenizer.name, "path": str(tokenizer.info.path), "sha256": tokenizer.info.sha256}
     if pretokenizer.split == "chars":
+        listed = len(merges)
         merges = creation_order(merges)
-    meta = {"name": tokenizer.name, "path": str(tokenizer.info.path), "sha256": tokenizer.info.sha256}
+        if len(merges) != listed:  # a converted sentencepiece list: every split of every piece
+            meta["merges_listed"] = listed
+            meta["merges_rebuilt_one_per_token"] = len(merges)
     added = [tokenizer.token_bytes(i) for i in tokenizer.added_tokens.values() if tokenizer.check_id(i)]
     if config.counts is not None:
         if config.categories or config.categories_dir is not None:
