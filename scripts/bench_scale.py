@@ -78,6 +78,24 @@ def plain_count(corpus: CorpusConfig) -> None:
     sorted(words.items())
 
 
+def check_fast_words(corpus: CorpusConfig) -> None:
+    """The regex-module word cutter (tokcli.scale.fastwords) against HF's pre_tokenize_str on every document."""
+    texts = [t for batch in Corpus(corpus).text_batches(1000) for t in batch]
+    for preset, digits in [("gpt2", "none"), ("cl100k", "none"), ("o200k", "none"), ("llama3", "rtl3")]:
+        spec = parse_pretok(preset, digits)
+        started = time.perf_counter()
+        fast = word_counter(spec)(texts)
+        t_fast = time.perf_counter() - started
+        started = time.perf_counter()
+        slow = word_counter(spec, fast=False)(texts)
+        t_slow = time.perf_counter() - started
+        check(
+            f"counts {preset} --digits {digits}: regex cutter == HF pre_tokenize_str ({len(fast)} words; "
+            f"{t_fast:.1f} s vs {t_slow:.1f} s)",
+            fast == slow,
+        )
+
+
 def bench_count(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool) -> None:
     print("count (--pretok gpt2)")
     eight = split_size_for(corpus, 8)
@@ -217,6 +235,7 @@ def main() -> int:
     try:
         parts = args.only or ["count", "encode", "train"]
         if "count" in parts:
+            check_fast_words(corpus)
             bench_count(work, corpus, args.repeat, use_ray)
         if "encode" in parts:
             bench_encode(work, corpus, args.repeat, use_ray)

@@ -42,7 +42,9 @@ from tokcli import __version__
 from tokcli.corpus import CorpusConfig
 from tokcli.errors import ConfigError, InputError, OutputError, UsageError
 from tokcli.files import TEMP_PREFIX, atomic_write
+from tokcli.presets import get_preset
 from tokcli.scale.engine import open_engine
+from tokcli.scale.fastwords import splitter
 from tokcli.scale.options import ScaleConfig
 from tokcli.scale.plan import Split, plan_splits, read_split
 from tokcli.train.options import Digits, Normalizer
@@ -155,45 +157,66 @@ def _tokenizer_is_byte_level(path: str) -> bool:
 
 
 WordCounter = Callable[[Iterable[str]], Counter[bytes]]
-_BUILT: dict[PretokSpec, WordCounter] = {}
+_BUILT: dict[tuple[PretokSpec, bool], WordCounter] = {}
 
 
-def word_counter(spec: PretokSpec) -> WordCounter:
-    """The function texts -> word counts (built once per process)."""
-    found = _BUILT.get(spec)
+def word_counter(spec: PretokSpec, *, fast: bool = True) -> WordCounter:
+    """The function texts -> word counts (built once per process). ``fast=False``: byte-level words are
+    always cut by HF's ``pre_tokenize_str`` instead of :mod:`tokcli.scale.fastwords` (the same counts,
+    slower; for checks)."""
+    found = _BUILT.get((spec, fast))
     if found is None:
-        found = _BUILT[spec] = _spm_counter(spec.rule) if spec.kind == "spm" else _hf_counter(spec)
+        found = _BUILT[spec, fast] = _spm_counter(spec.rule) if spec.kind == "spm" else _hf_counter(spec, fast)
     return found
 
 
-def _hf_counter(spec: PretokSpec) -> WordCounter:
+def _hf_counter(spec: PretokSpec, use_fast: bool) -> WordCounter:
     from tokcli.loading.bytes_ import unicode_to_bytes
 
+    fast = None
     if spec.kind == "hf-bpe":
-        from tokcli.train.hf import _normalizer, bpe_pre_tokenizer
+        from tokcli.train.hf import DIGIT_PATTERNS, NO_PRESET_PATTERN, _normalizer, bpe_pre_tokenizer
 
         normalizer, pre = _normalizer(spec.normalizer), bpe_pre_tokenizer(spec.preset, spec.digits)
+        pattern = NO_PRESET_PATTERN if spec.preset == "none" else get_preset(spec.preset).hf
+        fast = splitter(pattern, DIGIT_PATTERNS.get(spec.digits))
     else:
         from tokenizers import Tokenizer
+
+        from tokcli.loading.hf_fast import _pattern_of
 
         tokenizer = Tokenizer.from_file(spec.path)
         normalizer, pre = tokenizer.normalizer, tokenizer.pre_tokenizer
         if pre is None:
             raise ConfigError(f"count.pretok {spec.path}: the tokenizer has no pre-tokenizer to count words with")
+        found = _pattern_of(orjson.loads(Path(spec.path).read_bytes()).get("pre_tokenizer"))
+        fast = splitter(found, None) if found is not None else None
     byte_level = spec.words == "bytes"
     # byte-level character -> the byte it stands for, as a one-character latin-1 string
     to_latin1 = str.maketrans({char: chr(byte) for char, byte in unicode_to_bytes().items()})
+    if not byte_level or not use_fast:
+        fast = None
 
     def count(texts: Iterable[str]) -> Counter[bytes]:
-        words: Counter[str] = Counter()
+        words: Counter[str] = Counter()  # as HF gives them (byte-level strings when byte_level)
+        plain: Counter[str] = Counter()  # cut by ``fast``: the words' UTF-8 bytes are the byte-level words
         split = pre.pre_tokenize_str
         norm = normalizer.normalize_str if normalizer is not None else None
         for text in texts:
             if norm is not None:
                 text = norm(text)
-            words.update([w for w, _ in split(text)])
+            cut = fast(text) if fast is not None else None
+            if cut is not None:
+                plain.update(cut)
+            else:
+                words.update([w for w, _ in split(text)])
         if byte_level:
-            return Counter({w.translate(to_latin1).encode("latin-1"): n for w, n in words.items()})
+            out = Counter({w.translate(to_latin1).encode("latin-1"): n for w, n in words.items()})
+            if not out:
+                return Counter({w.encode("utf-8"): n for w, n in plain.items()})
+            for w, n in plain.items():
+                out[w.encode("utf-8")] += n
+            return out
         return Counter({w.encode("utf-8"): n for w, n in words.items()})
 
     return count

@@ -1,0 +1,159 @@
+"""The ``regex``-module word cutter of ``tokcli count`` gives exactly HF's pre-tokens (tokcli.scale.fastwords)."""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tokcli.corpus import Corpus, CorpusConfig
+from tokcli.presets import PRESETS
+from tokcli.scale.count import parse_pretok, word_counter
+from tokcli.scale.fastwords import DISAGREE, _all_code_points, as_class, disagreements, splitter, table_usable
+from tokcli.train.hf import DIGIT_PATTERNS, NO_PRESET_PATTERN, _normalizer, bpe_pre_tokenizer
+
+DATA = Path(__file__).parent / "data"
+PATTERNS = {"gpt2": PRESETS["gpt2"].hf, "cl100k": PRESETS["cl100k"].hf, "o200k": PRESETS["o200k"].hf}
+PATTERNS["none"] = NO_PRESET_PATTERN
+DIGITS = ("none", "single", "ltr3", "rtl3")
+
+pytestmark = pytest.mark.skipif(not table_usable(), reason="fastwords table not computed for these versions")
+
+
+def hf_words(preset: str, digits: str, text: str) -> list[bytes]:
+    from tokcli.loading.bytes_ import byte_level_to_bytes
+
+    out = []
+    for word, _ in bpe_pre_tokenizer(preset, digits).pre_tokenize_str(text):
+        data = byte_level_to_bytes(word)
+        assert data is not None
+        out.append(data)
+    return out
+
+
+def fast_words(preset: str, digits: str, text: str) -> list[bytes] | None:
+    cut = splitter(PATTERNS.get(preset, PRESETS.get(preset, PRESETS["gpt2"]).hf), DIGIT_PATTERNS.get(digits))
+    assert cut is not None
+    words = cut(text)
+    return None if words is None else [w.encode("utf-8") for w in words]
+
+
+def test_table_lists_exactly_the_code_points_the_engines_disagree_on() -> None:
+    assert as_class(disagreements()) == DISAGREE
+
+
+@pytest.mark.parametrize("preset", sorted(PATTERNS))
+def test_patterns_leave_no_character_unmatched(preset: str) -> None:
+    import regex
+
+    text = _all_code_points()
+    assert sum(map(len, regex.findall(PATTERNS[preset], text))) == len(text)
+
+
+@functools.cache
+def _representatives() -> str:
+    """All of Latin-1, and up to 16 code points (spread over the range) of every combination of the
+    classes the patterns use: the table test proves both engines classify every other code point the
+    same way, so these cover every way a pattern can treat a character."""
+    import regex
+
+    from tokcli.scale.fastwords import CLASSES, FOLDED
+
+    text = _all_code_points()
+    signature = [0] * len(text)
+    for bit, pattern in enumerate([*CLASSES, f"[{DISAGREE}]", f"(?i:[{FOLDED}])"]):
+        for match in regex.finditer(f"(?:{pattern})+", text):
+            for i in range(*match.span()):
+                signature[i] |= 1 << bit
+    groups: dict[int, list[str]] = {}
+    for c, sig in zip(text, signature, strict=True):
+        groups.setdefault(sig, []).append(c)
+    chosen = {chr(i) for i in range(256)}
+    for sig, members in groups.items():
+        if not sig >> len(CLASSES) & 1:  # not in DISAGREE
+            step = max(1, len(members) // 16)
+            chosen.update(members[::step][:16] + members[-1:])
+    return "".join(sorted(chosen))
+
+
+@pytest.mark.parametrize("preset", sorted(PATTERNS))
+def test_every_kind_of_code_point_in_context(preset: str) -> None:
+    contexts = ("a{0}b ", " {0}{0}", "'{0}1 ", "\n{0}\r\n", "{0}'s ", "9{0}  ", "x{0}'LL", "\u0301{0}", "{0} 12")
+    points = _representatives()
+    for context in contexts:
+        text = "".join(context.format(c) for c in points)
+        assert fast_words(preset, "none", text) == hf_words(preset, "none", text)
+
+
+@pytest.mark.parametrize("digits", DIGITS[1:])
+def test_digit_rules_on_every_digit(digits: str) -> None:
+    import regex
+
+    numbers = [c for c in regex.findall(r"\p{N}", _all_code_points()) if not regex.match(f"[{DISAGREE}]", c)]
+    text = "".join(f"{c}{c}12{c}3456 {c}7a{c}{c}{c}{c}\n" for c in numbers)
+    for preset in PATTERNS:
+        assert fast_words(preset, digits, text) == hf_words(preset, digits, text)
+
+
+def test_disagreeing_code_points_and_surrogates_go_to_hf() -> None:
+    cut = splitter(PATTERNS["gpt2"], None)
+    assert cut is not None
+    assert cut("plain text") == ["plain", " text"]
+    assert cut("a \u0295 b") is None  # Ll for Oniguruma, Lo for regex: HF cuts this text
+    assert cut("a \ud800 b") is None
+
+
+TRICKY = (
+    "aAzZ09 \t\n\r\x0b\x0c\x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000\x1c\x1f"
+    "'\u2019sStTdDmMlLvVrReE\u017f\u212a\u0130\u0131\u00df\u1e9e\ufb05\ufb06"
+    "\u0301\u0308\u093f\u0e31\u200d\ufe0f\u00bd\u2167\u0661\u0969\uff11\u00b2"
+    ".,;:!?-_/\\()[]{}\"#$%&*+<=>@^`|~\u00a7\u20ac\u2014\u3002"
+    "\u00e9\u00c9\u01c5\u02b0\u0391\u03c9\u0416\u0436\u05d0\u0627\u0915\u0e01\u1780\u3042\u30a2\u4e00\u4eba\uac00"
+    "\U0001f600\U0001f44d\U0001f3fb\U00020000\u0295\u1acf\U00011f00"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(TRICKY), max_size=60) | st.text(max_size=40),
+    preset=st.sampled_from(sorted(PATTERNS)),
+    digits=st.sampled_from(DIGITS),
+)
+def test_fuzzed_texts(text: str, preset: str, digits: str) -> None:
+    fast = fast_words(preset, digits, text)
+    if fast is not None:
+        assert fast == hf_words(preset, digits, text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(TRICKY), max_size=60),
+    normalizer=st.sampled_from(["nfc", "nfkc", "lowercase"]),
+)
+def test_fuzzed_counts_with_normalizers(text: str, normalizer: str) -> None:
+    spec = parse_pretok("cl100k", "rtl3", (normalizer,))
+    expected = Counter(hf_words("cl100k", "rtl3", _normalizer((normalizer,)).normalize_str(text)))
+    assert word_counter(spec)([text]) == expected
+
+
+def _corpus_texts() -> list[str]:
+    inputs = [str(DATA / "austen.txt"), str(DATA / "code"), str(DATA / "parallel" / "udhr")]
+    return [t for batch in Corpus(CorpusConfig(inputs=tuple(inputs))).text_batches(1000) for t in batch]
+
+
+@pytest.mark.parametrize("preset", ["gpt2", "cl100k", "o200k", "llama3", "none"])
+@pytest.mark.parametrize("digits", DIGITS)
+def test_counts_of_the_shipped_corpus_equal_hf(preset: str, digits: str) -> None:
+    texts = _corpus_texts()
+    spec = parse_pretok(preset, digits)
+    assert word_counter(spec)(texts) == word_counter(spec, fast=False)(texts)
+
+
+def test_tokenizer_json_counts_equal_hf() -> None:
+    texts = _corpus_texts()
+    spec = parse_pretok(str(DATA / "tokenizers" / "bpe-bytelevel.json"))
+    assert word_counter(spec)(texts) == word_counter(spec, fast=False)(texts)

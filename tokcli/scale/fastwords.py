@@ -1,0 +1,165 @@
+"""hf-bpe pre-tokens cut by the ``regex`` module, identical to HF's ``Split(Regex) + ByteLevel``.
+
+``tokcli count`` spends most of its time cutting words. HF's ``pre_tokenize_str`` called from Python
+builds a (byte-level string, offsets) tuple per word (~2.3 MB/s per core here); the same preset regex
+run by the ``regex`` module's ``findall`` gives the words as plain strings whose UTF-8 bytes are the
+byte-level words (~8 MB/s), with no byte-level mapping to undo.
+
+Why the words are the same: HF runs the regex with Oniguruma, tokcli with the ``regex`` module. Both
+are backtracking Perl-style matchers with the same leftmost-first alternation, greedy quantifiers,
+``{1,3}``, negative lookahead and ``(?i:...)`` on the contractions, so on the presets' patterns (the
+``hf`` spellings in :mod:`tokcli.presets`, no ``$`` or possessive quantifier) they cut a text the same
+way as long as they agree on the character classes the patterns use. They do not always: their
+Unicode tables are of different versions (tokenizers 0.23's Oniguruma knows Unicode 14, ``regex``
+2026 Unicode 17: ~17,500 letters, digits and marks assigned since, and U+0295 which changed category).
+:data:`DISAGREE` lists every code point on which any of those classes differs, computed by
+:func:`disagreements` from the two installed engines (``python -m tokcli.scale.fastwords`` prints it);
+a document that contains one of them (or a surrogate) is cut by HF itself. The table is only used with
+the versions it was computed for (:data:`TABLE_FOR`); with any other version every document goes to
+HF. The equality is tested on every code point of the table, on fuzzed strings and on the shipped
+corpora (``tests/test_scale_fastwords.py``), and ``scripts/bench_scale.py`` checks the counts of its
+whole input both ways.
+
+Each preset's alternatives match every character, so ``findall`` leaves no text between matches (HF's
+"isolated" split would keep such text as a word); the tests check this on every code point, and only
+these patterns (and the digit rules') take the fast path.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from tokcli.presets import PRESETS
+
+# The character classes the preset and digit patterns are made of (``[^\s\p{L}\p{N}]`` and the like
+# follow from these). ``(?i:[dlmrstve])``: what the contractions' letters match case-insensitively.
+CLASSES = (r"\p{L}", r"\p{N}", r"\s", r"\p{Lu}", r"\p{Ll}", r"\p{Lt}", r"\p{Lm}", r"\p{Lo}", r"\p{M}", r"[\r\n]")
+FOLDED = "dlmrstve"
+
+# Computed by ``python -m tokcli.scale.fastwords`` for these versions (tokenizers, regex).
+TABLE_FOR = ("0.23.3", "2026.11.15")
+DISAGREE = (
+    "\u0295\u0558\u058b\u058c\u05c8\u05c9\u088f\u0b53\u0b54\u0c5c\u0cdc\u1acf-\u1af0\u208f\u209d-\u209f"
+    "\ua7ce\ua7cf\ua7d2\ua7d4\ua7dd\ua7e2\ua7f1\uab6c\uab6d\U000107bb-\U000107bf\U00010940-\U00010959"
+    "\U00010ec5-\U00010ec7\U00010ecb-\U00010ecf\U00010ed9-\U00010eee\U00010ef0-\U00010efb\U00011b0a"
+    "\U00011b60-\U00011b67\U00011db0-\U00011ddb\U00011de0-\U00011de9\U00011df0\U00011df1\U0001246f"
+    "\U00012475-\U0001247f\U00012550-\U00012686\U00016ea0-\U00016eb8\U00016ebb-\U00016ed3\U00016ff2-"
+    "\U00016ff6\U000187f8-\U000187ff\U00018cd6-\U00018cda\U00018d09-\U00018d20\U00018d80-\U00018df2"
+    "\U00018e00-\U00019191\U000191a0-\U000191d2\U0001b123-\U0001b128\U0001b168\U0001d127\U0001d128"
+    "\U0001d250-\U0001d252\U0001d25b\U0001d25c\U0001d25f\U0001d280\U0001d281\U0001d6a6\U0001df1f-"
+    "\U0001df24\U0001df2b-\U0001df81\U0001df90-\U0001df96\U0001dfcd-\U0001dfff\U0001e6c0-\U0001e6de"
+    "\U0001e6e0-\U0001e6f5\U0001e6fe\U0001e6ff\U0002b73a-\U0002b73f\U0002b81e\U0002cea2-\U0002cead"
+    "\U000323b0-\U00033479\U0003d000-\U0003fc3f"
+)
+
+
+def _all_code_points() -> str:
+    return "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000)))
+
+
+def disagreements() -> str:
+    """The code points (as a sorted string) on which Oniguruma (through HF) and ``regex`` put a
+    character in different classes of :data:`CLASSES`, or fold it differently onto :data:`FOLDED`."""
+    import regex
+    from tokenizers import Regex, normalizers
+
+    text = _all_code_points()
+    differ: set[str] = set()
+    patterns = [f"[^{c}]+" if not c.startswith("[") else f"[^{c[1:-1]}]+" for c in CLASSES]
+    patterns.append(f"(?i:[^{FOLDED}])+")
+    for pattern in patterns:  # remove the non-members: what is left are the members
+        theirs = set(normalizers.Replace(Regex(pattern), "").normalize_str(text))
+        ours = set(regex.sub(pattern, "", text))
+        differ |= theirs ^ ours
+    return "".join(sorted(differ))
+
+
+def as_class(chars: str) -> str:
+    """A sorted string of characters as a compact regex class body (ranges ``a-b``)."""
+    out: list[str] = []
+    codes = [ord(c) for c in chars]
+    i = 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        first, last = chr(codes[i]), chr(codes[j])
+        out.append(first if i == j else first + last if j == i + 1 else f"{first}-{last}")
+        i = j + 1
+    return "".join(out)
+
+
+def _escape(body: str) -> str:
+    def one(c: str) -> str:
+        if c.isascii() and c.isprintable():
+            return c
+        return f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
+
+    return "".join(map(one, body))
+
+
+def table_usable() -> bool:
+    """Whether :data:`DISAGREE` was computed for the installed tokenizers and regex versions."""
+    import regex
+    import tokenizers
+
+    return (tokenizers.__version__, regex.__version__) == TABLE_FOR
+
+
+Splitter = Callable[[str], "list[str] | None"]
+
+
+@functools.cache
+def splitter(pattern: str, digit_pattern: str | None) -> Splitter | None:
+    """text -> its pre-tokens as strings (their UTF-8 bytes are the byte-level words), or None for a
+    text HF must cut (it holds a code point of :data:`DISAGREE` or a surrogate).
+
+    ``pattern`` is the preset's regex, ``digit_pattern`` the digit rule's regex that HF applies first
+    (``Split(Regex(digit), "isolated")``) or None. None when the fast path cannot be proven exact here
+    (other library versions, a pattern that may leave text unmatched)."""
+    import regex
+
+    from tokcli.train.hf import DIGIT_PATTERNS, NO_PRESET_PATTERN
+
+    known = {p.hf for p in PRESETS.values()} | {NO_PRESET_PATTERN}
+    if pattern not in known or digit_pattern not in (None, *DIGIT_PATTERNS.values()) or not table_usable():
+        return None  # the tests prove the known patterns match every character (no text left between)
+    compiled = regex.compile(pattern)
+    guard = regex.compile(f"[{DISAGREE}\ud800-\udfff]")
+    findall, search = compiled.findall, guard.search
+    if digit_pattern is None:
+
+        def cut(text: str) -> list[str] | None:
+            if search(text) is not None:
+                return None
+            return findall(text)
+
+        return cut
+    digits = regex.compile(f"({digit_pattern})")
+    split = digits.split
+
+    def cut_digits(text: str) -> list[str] | None:
+        if search(text) is not None:
+            return None
+        words: list[str] = []
+        for piece in split(text):  # the text between digit groups and the groups, in order
+            if piece:
+                words += findall(piece)
+        return words
+
+    return cut_digits
+
+
+def main(argv: Any = None) -> None:  # pragma: no cover - maintenance helper
+    import regex
+    import tokenizers
+
+    body = _escape(as_class(disagreements()))
+    print(f'TABLE_FOR = ("{tokenizers.__version__}", "{regex.__version__}")')
+    print(f'DISAGREE = "{body}"')
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
