@@ -1,19 +1,30 @@
-"""Benchmark: ``tokcli train --backend hf-bpe`` against the raw ``tokenizers`` calls, same data and settings.
+"""Benchmark: ``tokcli train`` against the raw library calls, same data and settings: wall time and peak RSS.
 
-Three runs on the same ~N MB of text from ../shared/corpora (tests/data when absent), each in a fresh
-subprocess (so peak RSS is per run), alternating, best of --repeat:
-  1. tokcli train (CLI, reading the JSONL through tokcli's corpus reader);
-  2. plain ``Tokenizer.train_from_iterator`` over the same documents read with orjson;
-  3. ``Tokenizer.train(files)`` on a text file holding one document per line (Rust reads it in parallel).
-Ratios tokcli / raw are printed (goals: <= 0.85 of 2, <= 1.1 of 3), plus whether the merges are identical.
+Every run is a fresh subprocess; its peak RSS is the child's own ``ru_maxrss`` (``os.wait4``). Runs
+alternate and the best wall time of --repeat is kept (peak RSS: the largest seen). Data: ~N MB of text
+from ../shared/corpora (tests/data when absent), one paragraph per line, written both as JSONL (what
+tokcli reads, through its corpus reader) and as a plain text file (what the file-reading library calls
+read).
+
+hf-bpe (byte-level BPE, GPT-2 regex, --vocab):
+  1. ``tokcli train`` (CLI) on the JSONL, and again on the text file (same documents; same output, checked);
+  2. plain ``Tokenizer.train_from_iterator`` over the same documents read with orjson (batches of 1,000);
+  3. ``Tokenizer.train(files)`` on the text file (Rust reads it).
+  Goals: 1 <= 0.85 x 2 and <= 1.1 x 3, with the same merges as 2; peak RSS <= 1.2 x the library's.
+sentencepiece (--spm-backends, --spm-mb of the same text, --spm-vocab):
+  4. ``tokcli train --backend spm-...`` (CLI) on the JSONL, and again on the text file;
+  5. plain ``SentencePieceTrainer.train(input=text file)`` with the options tokcli passes.
+  Goal: 4 <= 1.1 x 5 with the same pieces and scores; peak RSS <= 1.2 x 5.
 
 Usage:  python scripts/bench_train.py [--mb 50] [--vocab 32000] [--repeat 2]
+            [--spm-mb 50] [--spm-vocab 32000] [--spm-backends spm-bpe,spm-unigram] [--skip-hf]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -51,14 +62,24 @@ else:
 open(out, "w").write(tok.to_str())
 """
 
+RAW_SPM = r"""
+import json, os, sys
+import sentencepiece as spm
+txt, folder, options = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+os.chdir(folder)
+spm.SentencePieceTrainer.train(input=txt, model_prefix="raw", **options)
+"""
 
-def build(folder: Path, megabytes: float) -> tuple[Path, Path]:
+
+def build(folder: Path, megabytes: float, name: str = "corpus") -> tuple[Path, Path]:
     """A JSONL corpus of single-line documents (so a line-per-document text file is the same data)."""
     sources = sorted(SHARED.glob("*/*.jsonl")) if SHARED.is_dir() else []
     if not sources:
         print("note: ../shared/corpora not found; using tests/data", file=sys.stderr)
         sources = sorted((ROOT / "tests" / "data").rglob("*.jsonl"))
-    jsonl, txt = folder / "corpus.jsonl", folder / "corpus.txt"
+    jsonl, txt = folder / f"{name}.jsonl", folder / f"{name}.txt"
+    if jsonl.exists() and txt.exists():  # built earlier in this run
+        return jsonl, txt
     budget = int(megabytes * 1e6)
     written = 0
     with open(jsonl, "w", encoding="utf-8") as fj, open(txt, "w", encoding="utf-8") as ft:
@@ -76,49 +97,125 @@ def build(folder: Path, megabytes: float) -> tuple[Path, Path]:
     return jsonl, txt
 
 
-def timed(argv: list[str]) -> float:
+def measured(argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of one fresh subprocess."""
     start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(argv[:6])}...\n{err.decode(errors='replace')}")
+    return wall, usage.ru_maxrss / 1024  # KiB on Linux
 
 
 def merges(path: Path) -> list[object]:
     return json.loads(path.read_text(encoding="utf-8"))["model"]["merges"]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=float, default=50.0)
-    parser.add_argument("--vocab", type=int, default=32000)
-    parser.add_argument("--repeat", type=int, default=2)
-    args = parser.parse_args()
+def pieces(path: Path) -> list[tuple[str, float]]:
+    import sentencepiece as spm
+
+    sp = spm.SentencePieceProcessor(model_file=str(path))
+    return [(sp.id_to_piece(i), sp.get_score(i)) for i in range(sp.get_piece_size())]
+
+
+def compare(runs: dict[str, list[str]], repeat: int) -> tuple[dict[str, float], dict[str, float]]:
+    best = {name: float("inf") for name in runs}
+    peak = dict.fromkeys(runs, 0.0)
+    for _ in range(repeat):
+        for name, argv in runs.items():
+            wall, rss = measured(argv)
+            best[name], peak[name] = min(best[name], wall), max(peak[name], rss)
+    for name in runs:
+        print(f"  {name:26s} {best[name]:7.2f} s  peak RSS {peak[name]:7.1f} MB", flush=True)
+    return best, peak
+
+
+def bench_hf(folder: Path, args: argparse.Namespace) -> None:
     from tokcli.presets import PRESETS
 
+    jsonl, txt = build(folder, args.mb, "hf")  # bench_spm reuses it when --spm-mb equals --mb
+    size = txt.stat().st_size / 1e6
     pattern = PRESETS["gpt2"].hf
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        jsonl, txt = build(folder, args.mb)
-        size = txt.stat().st_size / 1e6
+    print(f"hf-bpe: {size:.1f} MB, one document per line; vocab {args.vocab}; best of {args.repeat}", flush=True)
+    runs = {
+        "tokcli": [sys.executable, "-m", "tokcli", "-q", "train", str(jsonl), "--vocab-size", str(args.vocab),
+                   "-o", str(folder / "tokcli.json")],
+        "tokcli (.txt input)": [sys.executable, "-m", "tokcli", "-q", "train", str(txt), "--vocab-size",
+                                str(args.vocab), "-o", str(folder / "tokcli-txt.json")],
+        "train_from_iterator": [sys.executable, "-c", RAW, "iterator", str(jsonl), str(txt),
+                                str(folder / "iterator.json"), str(args.vocab), pattern],
+        "train(files)": [sys.executable, "-c", RAW, "files", str(jsonl), str(txt),
+                         str(folder / "files.json"), str(args.vocab), pattern],
+    }  # fmt: skip
+    best, peak = compare(runs, args.repeat)
+    assert (folder / "tokcli-txt.json").read_bytes() == (folder / "tokcli.json").read_bytes()
+    same_iter = merges(folder / "tokcli.json") == merges(folder / "iterator.json")
+    same_files = merges(folder / "tokcli.json") == merges(folder / "files.json")
+    for name in ("tokcli", "tokcli (.txt input)"):
+        print(
+            f"  {name} / train_from_iterator: {best[name] / best['train_from_iterator']:.2f} (goal <= 0.85); "
+            f"/ train(files): {best[name] / best['train(files)']:.2f} (goal <= 1.1)"
+        )
+    print(
+        f"  peak RSS tokcli / train_from_iterator: {peak['tokcli'] / peak['train_from_iterator']:.2f}, "
+        f"/ train(files): {peak['tokcli'] / peak['train(files)']:.2f} (goal <= 1.2)"
+    )
+    print(f"  merges identical to train_from_iterator: {same_iter}; to train(files): {same_files}", flush=True)
+
+
+def bench_spm(folder: Path, args: argparse.Namespace) -> None:
+    from tokcli.train.options import TrainConfig
+    from tokcli.train.spm import spm_options
+
+    jsonl, txt = build(folder, args.spm_mb, "hf") if args.spm_mb == args.mb else build(folder, args.spm_mb, "spm")
+    size = txt.stat().st_size / 1e6
+    for backend in args.spm_backends.split(","):
+        options = spm_options(TrainConfig(backend=backend, vocab_size=args.spm_vocab))  # type: ignore[arg-type]
+        print(
+            f"{backend}: {size:.1f} MB, one document per line; vocab {args.spm_vocab}; best of {args.repeat}; "
+            f"options {json.dumps(options, sort_keys=True)}",
+            flush=True,
+        )
+        out, out_txt = folder / f"tokcli-{backend}.model", folder / f"tokcli-txt-{backend}.model"
         runs = {
-            "tokcli": [sys.executable, "-m", "tokcli", "-q", "train", str(jsonl), "--vocab-size", str(args.vocab),
-                       "-o", str(folder / "tokcli.json")],
-            "train_from_iterator": [sys.executable, "-c", RAW, "iterator", str(jsonl), str(txt),
-                                    str(folder / "iterator.json"), str(args.vocab), pattern],
-            "train(files)": [sys.executable, "-c", RAW, "files", str(jsonl), str(txt),
-                             str(folder / "files.json"), str(args.vocab), pattern],
+            "tokcli": [sys.executable, "-m", "tokcli", "-q", "train", str(jsonl), "--backend", backend,
+                       "--vocab-size", str(args.spm_vocab), "-o", str(out)],
+            "tokcli (.txt input)": [sys.executable, "-m", "tokcli", "-q", "train", str(txt), "--backend", backend,
+                                    "--vocab-size", str(args.spm_vocab), "-o", str(out_txt)],
+            "SentencePieceTrainer.train": [sys.executable, "-c", RAW_SPM, str(txt), str(folder),
+                                           json.dumps(options)],
         }  # fmt: skip
-        best = {name: float("inf") for name in runs}
-        for _ in range(args.repeat):
-            for name, argv in runs.items():
-                best[name] = min(best[name], timed(argv))
-        same_iter = merges(folder / "tokcli.json") == merges(folder / "iterator.json")
-        same_files = merges(folder / "tokcli.json") == merges(folder / "files.json")
-    print(f"input: {size:.1f} MB, one document per line; vocab {args.vocab}; best of {args.repeat}")
-    for name, seconds in best.items():
-        print(f"  {name:22s} {seconds:7.2f} s")
-    print(f"tokcli / train_from_iterator: {best['tokcli'] / best['train_from_iterator']:.2f} (goal <= 0.85)")
-    print(f"tokcli / train(files):        {best['tokcli'] / best['train(files)']:.2f} (goal <= 1.1)")
-    print(f"merges identical to train_from_iterator: {same_iter}; to train(files): {same_files}")
+        best, peak = compare(runs, args.repeat)
+        assert out.read_bytes() == out_txt.read_bytes()
+        same = pieces(out) == pieces(folder / "raw.model")
+        raw = "SentencePieceTrainer.train"
+        for name in ("tokcli", "tokcli (.txt input)"):
+            print(
+                f"  {name} / {raw}: {best[name] / best[raw]:.2f} (goal <= 1.1); "
+                f"peak RSS {peak[name] / peak[raw]:.2f} (goal <= 1.2)"
+            )
+        print(f"  pieces and scores identical: {same}", flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=50.0, help="hf-bpe data, MB")
+    parser.add_argument("--vocab", type=int, default=32000)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--spm-mb", type=float, default=50.0, help="sentencepiece data, MB (0: skip)")
+    parser.add_argument("--spm-vocab", type=int, default=32000)
+    parser.add_argument("--spm-backends", default="spm-bpe,spm-unigram")
+    parser.add_argument("--skip-hf", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        if not args.skip_hf:
+            bench_hf(Path(tmp), args)
+        if args.spm_mb > 0 and args.spm_backends:
+            bench_spm(Path(tmp), args)
     return 0
 
 
