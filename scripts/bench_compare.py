@@ -7,12 +7,14 @@ Usage:  python scripts/bench_compare.py [--mb 20] [--repeat 3] [--tokenizer PATH
 Reads about --mb MB of ../shared/corpora/lang/*.jsonl (falls back to tests/data), or the --inputs
 files (a folder: every file in it, each one corpus) as they are, and by default the Llama 2
 tokenizer.json of ../shared/reference (falls back to the test fixture). The machine may be shared:
-runs alternate, and the ratio of the best times is printed with the median of the paired ratios.
+runs alternate, and the ratio of the best times is printed with the median of the paired ratios,
+and the ratio of the CPU seconds the runs took (user + system).
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import sys
 import tempfile
@@ -47,10 +49,14 @@ def build_inputs(folder: Path, megabytes: float) -> list[Path]:
     return outputs
 
 
-def timed(argv: list[str]) -> float:
+def timed(argv: list[str]) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, all threads) of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> int:
@@ -73,18 +79,24 @@ def main() -> int:
         size = sum(Path(p).stat().st_size for p in inputs) / 1e6
         compare = [*tokcli, "compare", "-t", str(tokenizer), *inputs, "--format", "jsonl"]
         count = [*tokcli, "encode", "-t", str(tokenizer), *inputs, "--format", "count"]
-        counts, compares = [], []
+        count_runs, compare_runs = [], []
         for _ in range(args.repeat):
-            counts.append(timed(count))
-            compares.append(timed(compare))
+            count_runs.append(timed(count))
+            compare_runs.append(timed(compare))
+    counts, compares = [w for w, _ in count_runs], [w for w, _ in compare_runs]
     best_count, best_compare = min(counts), min(compares)
     paired = sorted(b / a for a, b in zip(counts, compares, strict=True))
+    count_cpu, compare_cpu = min(c for _, c in count_runs), min(c for _, c in compare_runs)
     print(f"tokenizer: {tokenizer}")
     print(f"input: {len(inputs)} corpora, {size:.1f} MB")
     print(f"encode --format count: {best_count:.2f} s (best of {args.repeat})")
     print(f"compare:               {best_compare:.2f} s (best of {args.repeat})")
     print(f"ratio compare / count: {best_compare / best_count:.2f} (goal <= 1.2)")
     print(f"paired ratios: median {paired[len(paired) // 2]:.2f}, range {paired[0]:.2f}-{paired[-1]:.2f}")
+    print(
+        f"CPU (user + system, best): count {count_cpu:.2f} s, compare {compare_cpu:.2f} s, "
+        f"ratio {compare_cpu / count_cpu:.2f} (what the wall ratio tends to when other jobs take the cores)"
+    )
     return 0
 
 

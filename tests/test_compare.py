@@ -228,3 +228,26 @@ def test_fast_path_equals_character_offsets_on_udhr(spec: str) -> None:
         assert dataclasses.astuple(fast.result()) == dataclasses.astuple(reference.result()), path.name
         for key in ("bytes", "tokens", "units", "unit_tokens"):
             assert fast.per_document()[key].tolist() == reference.per_document()[key].tolist(), path.name
+
+
+def test_id_arrays_and_id_lists_give_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_compare on tiktoken-engine tokenizers (ids as arrays) equals the list path, every field."""
+    from tokcli.loading import load_tokenizer
+
+    udhr = sorted(str(p) for p in (DATA / "parallel" / "udhr").glob("*.jsonl"))[:6]
+    config = CompareConfig(batch_size=7, threads=2)
+    toks = [
+        load_tokenizer(DATA / "tokenizers" / "bpe-bytelevel.json"),
+        load_tokenizer(f"ranks={DATA / 'tokenizers' / 'bpe-bytelevel.tiktoken'}", pattern="gpt2"),
+    ]
+    assert all(t.encode_batch_array(["a"]) is not None for t in toks)
+    fast = run_compare(config, CorpusConfig(), toks, plan_corpora(udhr, None))
+    for tok in toks:  # the engines' lists, flattened by compare
+        monkeypatch.setattr(tok, "encode_batch_array", lambda texts, threads=1: None)
+    lists = run_compare(config, CorpusConfig(), toks, plan_corpora(udhr, None))
+
+    def strip(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+        return [{k: v for k, v in r.items() if k != "mb_per_s"} for r in rows]
+
+    assert strip(fast.rows) == strip(lists.rows) and len(fast.rows) == 12
+    assert strip(fast.summary) == strip(lists.summary)

@@ -229,6 +229,61 @@ def test_ranks_parity_on_fixtures(ranks: LoadedTokenizer, texts: list[str]) -> N
     assert ranks.encode_batch(texts) == raw.encode_ordinary_batch(texts)
 
 
+ARRAY_CASES = ["", "<|endoftext|>", "a<|endoftext|>b", "x\U0010fffe\U0010ffff<|tokcli: never in text|>y", "a\ud800b"]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_id_arrays_equal_id_lists(hf: LoadedTokenizer, ranks: LoadedTokenizer, texts: list[str], threads: int) -> None:
+    """compare's array path (tiktoken buffers) gives the ids of encode_batch: with special tokens parsed
+    (hf), with none at all (ranks: a never-seen one is added), lone surrogates, empty texts."""
+    import numpy as np
+
+    batch = [*texts, *ARRAY_CASES]
+    for tok in (hf, ranks):
+        lists = tok.encode_batch(batch, threads=threads)
+        arrays = tok.encode_batch_array(batch, threads=threads)
+        assert arrays is not None
+        ids, counts = arrays
+        assert ids.dtype == np.int64 and counts.dtype == np.int64
+        assert counts.tolist() == [len(x) for x in lists]
+        assert ids.tolist() == [i for x in lists for i in x]
+    assert hf.encode(ARRAY_CASES[1]) == [0]  # the special token is parsed by both paths
+    assert tok.encode_batch_array([], threads=threads) is not None
+
+
+def test_id_arrays_with_unparsed_special_tokens() -> None:
+    """An encoding that has special tokens but does not parse them (ranks files of known encodings)."""
+    import tiktoken
+
+    from tokcli.loading.tiktoken_ import TiktokenEngine
+
+    base = raw_tiktoken(RANKS, PRESETS["gpt2"].tiktoken)
+    special = {"<|endoftext|>": base.max_token_value + 1}
+    encoding = tiktoken.Encoding(
+        "s", pat_str=base._pat_str, mergeable_ranks=base._mergeable_ranks, special_tokens=special
+    )
+    engine = TiktokenEngine(encoding, parse_specials=False)
+    batch = ["a <|endoftext|> b", "<|endoftext|>", "plain"]
+    arrays = engine.encode_batch_array(batch, 1)
+    assert arrays is not None
+    assert arrays[0].tolist() == [i for t in batch for i in encoding.encode_ordinary(t)]
+    assert special["<|endoftext|>"] not in arrays[0].tolist()
+
+
+def test_id_arrays_only_from_tiktoken(spm: LoadedTokenizer) -> None:
+    assert spm.encode_batch_array(["a b"]) is None
+    assert load_tokenizer(HF_JSON, engine="tokenizers").encode_batch_array(["a b"]) is None
+
+
+@HYPOTHESIS
+@given(text=TEXT)
+def test_hypothesis_id_arrays(hf: LoadedTokenizer, ranks: LoadedTokenizer, text: str) -> None:
+    for tok in (hf, ranks):
+        arrays = tok.encode_batch_array([text, text[::-1]])
+        assert arrays is not None
+        assert arrays[0].tolist() == tok.encode(text) + tok.encode(text[::-1])
+
+
 def test_spm_parity_on_fixtures(spm: LoadedTokenizer, texts: list[str]) -> None:
     import sentencepiece
 

@@ -36,9 +36,9 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from tokcli.loading.base import LoadedTokenizer
+    from tokcli.loading.base import IdArrays, LoadedTokenizer
 
-    _Encoded = dict[str, tuple[list[list[int]], float]]  # ids, encoding seconds
+    _Encoded = dict[str, tuple[list[list[int]] | IdArrays, float]]  # ids (lists or arrays), encoding seconds
 
 REFERENCE_LANGUAGES = ("eng_Latn", "en", "eng")
 # Probe numbers for the digit-grouping column: lengths not multiples of 3 tell ltr3 from rtl3.
@@ -316,10 +316,12 @@ def run_compare(
             yield spec, None
 
     def encode_all(texts: list[str]) -> _Encoded:
-        encoded = {}
+        encoded: _Encoded = {}
         for tok in tokenizers:
             started = time.perf_counter()
-            ids = tok.encode_batch(texts, add_special_tokens=False, threads=threads)
+            # tiktoken gives the ids as arrays without making Python lists; other engines give lists
+            arrays = tok.encode_batch_array(texts, threads=threads)
+            ids = arrays if arrays is not None else tok.encode_batch(texts, add_special_tokens=False, threads=threads)
             encoded[tok.name] = (ids, time.perf_counter() - started)
         return encoded
 
@@ -336,8 +338,11 @@ def run_compare(
         for name, (ids, seconds) in job.result().items():
             cell = current[name]
             cell.encode_seconds += seconds
-            counts = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-            flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(counts.sum()))
+            if isinstance(ids, tuple):
+                flat, counts = ids
+            else:
+                counts = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+                flat = np.fromiter(itertools.chain.from_iterable(ids), dtype=np.int64, count=int(counts.sum()))
             aligner = aligners[name]
             spelled = aligner.token_lengths(batch, flat, counts)
             lengths, ends = spelled if spelled is not None else (None, None)

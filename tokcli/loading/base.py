@@ -7,7 +7,14 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    # Every id of a batch in order (int64), and the number of ids of each text (int64).
+    IdArrays = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
 
 TokenizerKind = Literal["hf", "spm", "tiktoken", "tekken"]
 ModelType = Literal["bpe", "unigram", "wordpiece", "wordlevel", "char", "word", "unknown"]
@@ -56,6 +63,11 @@ class LoadedTokenizer(ABC):
     @abstractmethod
     def decode_batch(self, ids: Sequence[Sequence[int]]) -> list[str]:
         """Text of each id sequence (special tokens kept), as the reference library decodes it."""
+
+    def encode_batch_array(self, texts: Sequence[str], *, threads: int = 1) -> IdArrays | None:
+        """The ids of ``encode_batch`` (no special tokens added) as arrays: all ids in order and the
+        count per text; None when the engine gives only lists (then use ``encode_batch``)."""
+        return None
 
     def encode(self, text: str, *, add_special_tokens: bool = False) -> list[int]:
         return self.encode_batch([text], add_special_tokens=add_special_tokens)[0]

@@ -16,6 +16,8 @@ from tokcli.loading.tiktoken_ import TiktokenEngine, build_encoding
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
+    from tokcli.loading.base import IdArrays
+
 Engine = Literal["auto", "tokenizers"]
 
 _MODEL_TYPES: dict[str, ModelType] = {
@@ -134,6 +136,9 @@ class HFTokenizer(LoadedTokenizer):
         os.environ["TOKENIZERS_PARALLELISM"] = "true" if threads > 1 else "false"
         encodings = self._tok.encode_batch_fast(list(texts), add_special_tokens=add_special_tokens)
         return [e.ids for e in encodings]
+
+    def encode_batch_array(self, texts: Sequence[str], *, threads: int = 1) -> IdArrays | None:
+        return self._fast.encode_batch_array(texts, threads) if self._fast is not None else None
 
     def decode_batch(self, ids: Sequence[Sequence[int]]) -> list[str]:
         return self._tok.decode_batch([list(seq) for seq in ids], skip_special_tokens=False)

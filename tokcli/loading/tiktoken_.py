@@ -25,7 +25,14 @@ from tokcli.loading.bpe import rebuild_merges, split_bytes
 from tokcli.presets import KNOWN_RANKS_FILES, PRESETS
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     from tiktoken import Encoding
+
+    from tokcli.loading.base import IdArrays
+
+# A special token for encodings that have none (see TiktokenEngine.encode_batch_array): noncharacters.
+_NEVER_IN_TEXT = "\U0010fffe\U0010ffff<|tokcli: never in text|>"
 
 # Special tokens of the well-known encodings (tiktoken_ext/openai_public.py).
 KNOWN_SPECIAL_TOKENS: dict[str, dict[str, int]] = {
@@ -111,6 +118,7 @@ class TiktokenEngine:
     def __init__(self, encoding: Encoding, *, parse_specials: bool) -> None:
         self.encoding = encoding
         self.parse_specials = parse_specials
+        self._core: Any = None
 
     def encode_batch(self, texts: Sequence[str], threads: int) -> list[list[int]]:
         texts = list(texts)
@@ -121,6 +129,61 @@ class TiktokenEngine:
         if self.parse_specials:
             return self.encoding.encode_batch(texts, num_threads=threads, allowed_special="all")
         return self.encoding.encode_ordinary_batch(texts, num_threads=threads)
+
+    def encode_batch_array(self, texts: Sequence[str], threads: int) -> IdArrays | None:
+        """The ids of ``encode_batch`` as one array of every text's ids in order, and the number per
+        text, without Python lists (tiktoken's buffer output); None with a tiktoken too old to give it.
+
+        The buffer comes from tiktoken's ``encode``, which looks for special tokens first: with no
+        special token at all its search pattern is empty and matches at every character, so an
+        encoding without any gets one that never occurs in text (not allowed, it would be encoded as
+        ordinary text like anything else: the ids are those of ``encode_ordinary``).
+        """
+        import numpy as np
+
+        core = self._array_core()
+        if core is None:
+            return None
+        allowed = self.encoding.special_tokens_set if self.parse_specials else set()
+
+        def encode(text: str) -> npt.NDArray[np.uint32]:
+            try:
+                buffer = core.encode_to_tiktoken_buffer(text, allowed)
+            except UnicodeEncodeError:  # lone surrogates: as tiktoken's encode and encode_ordinary do
+                text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+                buffer = core.encode_to_tiktoken_buffer(text, allowed)
+            return np.frombuffer(buffer, dtype=np.uint32)
+
+        texts = list(texts)
+        if threads <= 1:
+            arrays = [encode(t) for t in texts]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(threads) as pool:  # one text per task, as tiktoken's *_batch
+                arrays = list(pool.map(encode, texts))
+        counts = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+        ids = np.concatenate(arrays, dtype=np.int64) if arrays else np.zeros(0, dtype=np.int64)
+        return ids, counts
+
+    def _array_core(self) -> Any:
+        """The tiktoken CoreBPE that gives buffers (see :meth:`encode_batch_array`), built once."""
+        if self._core is None:
+            core = self.encoding._core_bpe
+            if not hasattr(core, "encode_to_tiktoken_buffer"):
+                return None
+            if not self.encoding.special_tokens_set:
+                import tiktoken
+
+                special = {_NEVER_IN_TEXT: self.encoding.max_token_value + 1}
+                core = tiktoken.Encoding(
+                    self.encoding.name,
+                    pat_str=self.encoding._pat_str,
+                    mergeable_ranks=self.encoding._mergeable_ranks,
+                    special_tokens=special,
+                )._core_bpe
+            self._core = core
+        return self._core
 
     def decode_bytes(self, ids: Sequence[int]) -> bytes:
         return self.encoding.decode_bytes(list(ids))
@@ -161,6 +224,9 @@ class TiktokenTokenizer(LoadedTokenizer):
         if add_special_tokens and self._bos_id is not None:
             out = [[self._bos_id, *ids] for ids in out]
         return out
+
+    def encode_batch_array(self, texts: Sequence[str], *, threads: int = 1) -> IdArrays | None:
+        return self._engine.encode_batch_array(texts, threads)
 
     def decode_batch(self, ids: Sequence[Sequence[int]]) -> list[str]:
         table = self.token_bytes_table
