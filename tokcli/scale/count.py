@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import heapq
+import itertools
 import os
 import pickle
 import shutil
@@ -43,7 +44,7 @@ from tokcli.corpus import CorpusConfig
 from tokcli.errors import ConfigError, InputError, OutputError, UsageError
 from tokcli.files import TEMP_PREFIX, atomic_write
 from tokcli.presets import get_preset
-from tokcli.scale.engine import open_engine
+from tokcli.scale.engine import InProcess, open_engine
 from tokcli.scale.fastwords import splitter
 from tokcli.scale.options import ScaleConfig
 from tokcli.scale.plan import Split, plan_splits, read_split
@@ -157,20 +158,44 @@ def _tokenizer_is_byte_level(path: str) -> bool:
 
 
 WordCounter = Callable[[Iterable[str]], Counter[bytes]]
-_BUILT: dict[tuple[PretokSpec, bool], WordCounter] = {}
+
+
+class WordCount:
+    """Word counts accumulated over batches of texts: ``add`` them, then take ``counts()`` once (words
+    are counted as strings and each distinct one converted to bytes at the end)."""
+
+    def add(self, texts: Iterable[str]) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def counts(self) -> Counter[bytes]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+_BUILT: dict[tuple[PretokSpec, bool], Callable[[], WordCount]] = {}
+
+
+def new_word_count(spec: PretokSpec, *, fast: bool = True) -> WordCount:
+    """An empty :class:`WordCount` for ``spec`` (its pipeline is built once per process). ``fast=False``:
+    byte-level words are always cut by HF's ``pre_tokenize_str`` instead of :mod:`tokcli.scale.fastwords`
+    (the same counts, slower; for checks)."""
+    factory = _BUILT.get((spec, fast))
+    if factory is None:
+        factory = _BUILT[spec, fast] = _spm_counter(spec.rule) if spec.kind == "spm" else _hf_counter(spec, fast)
+    return factory()
 
 
 def word_counter(spec: PretokSpec, *, fast: bool = True) -> WordCounter:
-    """The function texts -> word counts (built once per process). ``fast=False``: byte-level words are
-    always cut by HF's ``pre_tokenize_str`` instead of :mod:`tokcli.scale.fastwords` (the same counts,
-    slower; for checks)."""
-    found = _BUILT.get((spec, fast))
-    if found is None:
-        found = _BUILT[spec, fast] = _spm_counter(spec.rule) if spec.kind == "spm" else _hf_counter(spec, fast)
-    return found
+    """The function texts -> word counts."""
+
+    def count(texts: Iterable[str]) -> Counter[bytes]:
+        total = new_word_count(spec, fast=fast)
+        total.add(texts)
+        return total.counts()
+
+    return count
 
 
-def _hf_counter(spec: PretokSpec, use_fast: bool) -> WordCounter:
+def _hf_counter(spec: PretokSpec, use_fast: bool) -> Callable[[], WordCount]:
     from tokcli.loading.bytes_ import unicode_to_bytes
 
     fast = None
@@ -192,56 +217,78 @@ def _hf_counter(spec: PretokSpec, use_fast: bool) -> WordCounter:
         found = _pattern_of(orjson.loads(Path(spec.path).read_bytes()).get("pre_tokenizer"))
         fast = splitter(found, None) if found is not None else None
     byte_level = spec.words == "bytes"
-    # byte-level character -> the byte it stands for, as a one-character latin-1 string
-    to_latin1 = str.maketrans({char: chr(byte) for char, byte in unicode_to_bytes().items()})
     if not byte_level or not use_fast:
         fast = None
+    # byte-level character -> the byte it stands for, as a one-character latin-1 string
+    to_latin1 = str.maketrans({char: chr(byte) for char, byte in unicode_to_bytes().items()})
+    split = pre.pre_tokenize_str
+    norm = normalizer.normalize_str if normalizer is not None else None
 
-    def count(texts: Iterable[str]) -> Counter[bytes]:
-        words: Counter[str] = Counter()  # as HF gives them (byte-level strings when byte_level)
-        plain: Counter[str] = Counter()  # cut by ``fast``: the words' UTF-8 bytes are the byte-level words
-        split = pre.pre_tokenize_str
-        norm = normalizer.normalize_str if normalizer is not None else None
-        for text in texts:
-            if norm is not None:
-                text = norm(text)
-            cut = fast(text) if fast is not None else None
-            if cut is not None:
-                plain.update(cut)
-            else:
-                words.update([w for w, _ in split(text)])
-        if byte_level:
-            out = Counter({w.translate(to_latin1).encode("latin-1"): n for w, n in words.items()})
-            if not out:
-                return Counter({w.encode("utf-8"): n for w, n in plain.items()})
-            for w, n in plain.items():
-                out[w.encode("utf-8")] += n
+    class HfCount(WordCount):
+        def __init__(self) -> None:
+            self.words: Counter[str] = Counter()  # cut by HF (byte-level strings when byte_level)
+            self.plain: Counter[str] = Counter()  # cut by ``fast``: their UTF-8 bytes are the byte-level words
+
+        def add(self, texts: Iterable[str]) -> None:
+            words, plain = self.words, self.plain
+            remaining = iter(texts)
+            while chunk := list(itertools.islice(remaining, 256)):
+                if norm is not None:
+                    chunk = [norm(text) for text in chunk]
+                if fast is None:
+                    for text in chunk:
+                        words.update([w for w, _ in split(text)])
+                    continue
+                known = len(plain)
+                for text in chunk:
+                    plain.update(fast.words(text))
+                # a text HF must cut put a word holding one of its characters among the new keys: find
+                # such texts, move their words from ``plain`` to HF's count (rare: new or changed code points)
+                if len(plain) > known and fast.dirty("".join(itertools.islice(plain, known, None))):
+                    for text in chunk:
+                        if fast.dirty(text):
+                            plain.subtract(fast.words(text))
+                            words.update([w for w, _ in split(text)])
+                    for word in [w for w, n in plain.items() if n == 0]:
+                        del plain[word]
+
+        def counts(self) -> Counter[bytes]:
+            if not byte_level:
+                return Counter({w.encode("utf-8"): n for w, n in self.words.items()})
+            out = Counter({w.encode("utf-8"): n for w, n in self.plain.items()})
+            for w, n in self.words.items():
+                out[w.translate(to_latin1).encode("latin-1")] += n
             return out
-        return Counter({w.encode("utf-8"): n for w, n in words.items()})
 
-    return count
+    return HfCount
 
 
-def _spm_counter(rule: str) -> WordCounter:
+def _spm_counter(rule: str) -> Callable[[], WordCount]:
     """Words as sentencepiece's trainer sees them: each line (as ``tokcli train`` feeds them) normalised
     with ``rule`` and cut before every ``▁``."""
     import sentencepiece as spm
 
     normalize = spm.SentencePieceNormalizer(rule_name=rule).normalize
 
-    def count(texts: Iterable[str]) -> Counter[bytes]:
-        words: Counter[str] = Counter()
-        for text in texts:
-            for line in text.splitlines():
-                if not line.strip() or len(line.encode("utf-8")) > MAX_SENTENCE_LENGTH:
-                    continue
-                parts = normalize(line).split("\u2581")
-                if parts[0]:
-                    words[parts[0]] += 1
-                words.update(["\u2581" + p for p in parts[1:]])
-        return Counter({w.encode("utf-8"): n for w, n in words.items()})
+    class SpmCount(WordCount):
+        def __init__(self) -> None:
+            self.words: Counter[str] = Counter()
 
-    return count
+        def add(self, texts: Iterable[str]) -> None:
+            words = self.words
+            for text in texts:
+                for line in text.splitlines():
+                    if not line.strip() or len(line.encode("utf-8")) > MAX_SENTENCE_LENGTH:
+                        continue
+                    parts = normalize(line).split("\u2581")
+                    if parts[0]:
+                        words[parts[0]] += 1
+                    words.update(["\u2581" + p for p in parts[1:]])
+
+        def counts(self) -> Counter[bytes]:
+            return Counter({w.encode("utf-8"): n for w, n in self.words.items()})
+
+    return SpmCount
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -254,58 +301,16 @@ def _part_of(word: bytes, partitions: int) -> int:
 
 @dataclass(frozen=True)
 class MapTask:
-    split: Split
+    """Count ``splits`` and spill the counts to ``spill``; or, when ``folder`` is set (the run's only map
+    task), write the finished parts there (no spill, no reduce)."""
+
+    splits: tuple[Split, ...]
     corpus: CorpusConfig
     spec: PretokSpec
     by_source: bool
     partitions: int
     spill: str
-
-
-@dataclass(frozen=True)
-class SplitStats:
-    docs: dict[str, int]
-    bytes: dict[str, int]
-    words: dict[str, int]
-
-
-def spill_path(spill: str, split: int, part: int) -> Path:
-    return Path(spill) / f"split-{split:05d}.part-{part:05d}.pkl"
-
-
-def count_split(task: MapTask) -> SplitStats:
-    """Map: count one split's words and spill them, one file per partition."""
-    count = word_counter(task.spec)
-    per_source: dict[str, Counter[bytes]] = {}
-    docs: dict[str, int] = {}
-    nbytes: dict[str, int] = {}
-    for batch in read_split(task.split, task.corpus):
-        source = batch.sources if isinstance(batch.sources, str) else task.split.source
-        key = source if task.by_source else ""
-        per_source.setdefault(key, Counter()).update(count(batch.texts))
-        docs[source] = docs.get(source, 0) + len(batch)
-        nbytes[source] = nbytes.get(source, 0) + batch.total()
-    parts: list[dict[str, dict[bytes, int]]] = [{} for _ in range(task.partitions)]
-    for key, counts in per_source.items():
-        for word, n in counts.items():
-            parts[_part_of(word, task.partitions)].setdefault(key, {})[word] = n
-    for p, data in enumerate(parts):
-        target = spill_path(task.spill, task.split.index, p)
-        tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
-            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, target)
-    words = {key: sum(c.values()) for key, c in per_source.items()}
-    return SplitStats(docs=docs, bytes=nbytes, words=words)
-
-
-@dataclass(frozen=True)
-class ReduceTask:
-    part: int
-    splits: int
-    spill: str
-    folder: str
-    by_source: bool
+    folder: str | None = None
 
 
 @dataclass(frozen=True)
@@ -315,36 +320,108 @@ class PartInfo:
     sha256: str
 
 
+@dataclass(frozen=True)
+class SplitStats:
+    docs: dict[str, int]
+    bytes: dict[str, int]
+    words: dict[str, int]
+    parts: tuple[PartInfo, ...] = ()  # written by a task with ``folder``
+
+
+def spill_path(spill: str, split: int, part: int) -> Path:
+    return Path(spill) / f"split-{split:05d}.part-{part:05d}.pkl"
+
+
+def count_split(task: MapTask) -> SplitStats:
+    """Map: count the splits' words; spill them, one file per partition, or write the parts."""
+    per_source: dict[str, WordCount] = {}
+    docs: dict[str, int] = {}
+    nbytes: dict[str, int] = {}
+    for split in task.splits:
+        for batch in read_split(split, task.corpus):
+            source = batch.sources if isinstance(batch.sources, str) else split.source
+            key = source if task.by_source else ""
+            total = per_source.get(key)
+            if total is None:
+                total = per_source[key] = new_word_count(task.spec)
+            total.add(batch.texts)
+            docs[source] = docs.get(source, 0) + len(batch)
+            nbytes[source] = nbytes.get(source, 0) + batch.total()
+    counts = {key: total.counts() for key, total in per_source.items()}
+    words = {key: sum(c.values()) for key, c in counts.items()}
+    parts: list[dict[str, dict[bytes, int]]] = [{} for _ in range(task.partitions)]
+    for key, found in counts.items():
+        for word, n in found.items():
+            parts[_part_of(word, task.partitions)].setdefault(key, {})[word] = n
+    if task.folder is not None:
+        infos = tuple(_write_part(Path(task.folder), p, data, task.by_source) for p, data in enumerate(parts))
+        return SplitStats(docs=docs, bytes=nbytes, words=words, parts=infos)
+    for p, data in enumerate(parts):
+        target = spill_path(task.spill, task.splits[0].index, p)
+        tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as handle:
+            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, target)
+    return SplitStats(docs=docs, bytes=nbytes, words=words)
+
+
+@dataclass(frozen=True)
+class ReduceTask:
+    part: int
+    splits: tuple[int, ...]  # the first split of every map task (its spill files' names)
+    spill: str
+    folder: str
+    by_source: bool
+
+
 def part_name(part: int) -> str:
     return f"part-{part:05d}.parquet"
 
 
 def reduce_part(task: ReduceTask) -> PartInfo:
-    """Reduce: sum one partition over all splits, sort, and write it as Parquet."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    totals: dict[tuple[str, bytes], int] = {}
-    for split in range(task.splits):
+    """Reduce: sum one partition over all map tasks, sort, and write it as Parquet."""
+    totals: dict[str, dict[bytes, int]] = {}
+    for split in task.splits:
         path = spill_path(task.spill, split, task.part)
         with open(path, "rb") as handle:
             data: dict[str, dict[bytes, int]] = pickle.load(handle)
         for source, counts in data.items():
+            mine = totals.get(source)
+            if mine is None:
+                totals[source] = counts
+                continue
+            get = mine.get
             for word, n in counts.items():
-                key = (source, word)
-                totals[key] = totals.get(key, 0) + n
-    rows = sorted(totals.items())
+                mine[word] = get(word, 0) + n
+    return _write_part(Path(task.folder), task.part, totals, task.by_source)
+
+
+def _write_part(folder: Path, part: int, counts: dict[str, dict[bytes, int]], by_source: bool) -> PartInfo:
+    """One sorted Parquet part from per-source word counts."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sources: list[str] = []
+    words: list[bytes] = []
+    numbers: list[int] = []
+    for source in sorted(counts):
+        found = counts[source]
+        ordered = sorted(found)
+        if by_source:
+            sources += [source] * len(ordered)
+        words += ordered
+        numbers += map(found.__getitem__, ordered)
     columns: dict[str, Any] = {}
-    if task.by_source:
-        columns["source"] = pa.array([k[0] for k, _ in rows], pa.string())
-    columns["word"] = pa.array([k[1] for k, _ in rows], pa.binary())
-    columns["count"] = pa.array([n for _, n in rows], pa.int64())
-    target = Path(task.folder) / part_name(task.part)
+    if by_source:
+        columns["source"] = pa.array(sources, pa.string())
+    columns["word"] = pa.array(words, pa.binary())
+    columns["count"] = pa.array(numbers, pa.int64())
+    target = folder / part_name(part)
     with atomic_write(target, "wb") as handle:
         pq.write_table(pa.table(columns), handle, compression="zstd")
     from tokcli.files import sha256_file
 
-    return PartInfo(file=target.name, rows=len(rows), sha256=sha256_file(target))
+    return PartInfo(file=target.name, rows=len(words), sha256=sha256_file(target))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -400,27 +477,35 @@ def run_count(
         spill = stage / ".spill"
         spill.mkdir()
         by_source = config.by == "source"
-        maps = [MapTask(s, corpus, spec, by_source, config.partitions, str(spill)) for s in splits]
-        reduces = [ReduceTask(p, len(splits), str(spill), str(stage), by_source) for p in range(config.partitions)]
         docs: Counter[str] = Counter()
         nbytes: Counter[str] = Counter()
         words: Counter[str] = Counter()
         with open_engine(scale, tasks=len(splits)) as engine:
+            # in this process (--workers 1) one task counts every split and writes the parts itself:
+            # no spill and no reduce; otherwise one task per split, then one reduce task per part
+            one_task = isinstance(engine, InProcess) or len(splits) == 1
+            groups = [tuple(splits)] if one_task else [(s,) for s in splits]
+            direct = str(stage) if len(groups) == 1 else None
+            maps = [MapTask(g, corpus, spec, by_source, config.partitions, str(spill), direct) for g in groups]
+            parts: list[PartInfo] = []
             for done, stats in enumerate(engine.map(count_split, maps), 1):
                 docs.update(stats.docs)
                 nbytes.update(stats.bytes)
                 words.update(stats.words)
+                parts += stats.parts
                 if progress is not None:
                     progress("counting", done, len(maps))
             if sum(docs.values()) == 0:
                 raise InputError(
                     f"no documents in {', '.join(corpus.inputs)}", hint="check the inputs and --text-field"
                 )
-            parts = []
-            for done, info in enumerate(engine.map(reduce_part, reduces), 1):
-                parts.append(info)
-                if progress is not None:
-                    progress("reducing", done, len(reduces))
+            if direct is None:
+                first = tuple(g[0].index for g in groups)
+                reduces = [ReduceTask(p, first, str(spill), str(stage), by_source) for p in range(config.partitions)]
+                for done, info in enumerate(engine.map(reduce_part, reduces), 1):
+                    parts.append(info)
+                    if progress is not None:
+                        progress("reducing", done, len(reduces))
             workers = engine.workers
             engine_name = engine.name
         shutil.rmtree(spill)
