@@ -36,6 +36,16 @@ TRICKY = [
 ]
 
 
+def _libc_env(name: str) -> str | None:
+    """The variable as native code (tokenizers) sees it: libc's environment, not os.environ's copy."""
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    libc.getenv.restype = ctypes.c_char_p
+    value = libc.getenv(name.encode())
+    return value.decode() if value is not None else None
+
+
 def _random_docs(n: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     alphabet = [*"aab bc.,!?  \n\n\r\t", ESC, "0", "n", "1", "2", "é", "中", "\u0301", "Σ"]
@@ -155,3 +165,49 @@ def test_spm_pipe_reader_error_leaves_nothing(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="line 9"):
         train_spm(TrainConfig(output=str(out), backend="spm-bpe", vocab_size=500), batches(), out)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("preset", ["gpt2", "cl100k"])
+def test_serial_merge_loop_gives_the_same_merges(preset: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tokcli.train.hf import build_tokenizer
+
+    monkeypatch.delenv(hf.PARALLELISM, raising=False)
+    docs = _fixture_docs(multilingual=True)
+    config = TrainConfig(output="unused.json", vocab_size=3000, preset=preset)  # type: ignore[arg-type]
+    files = []
+    for serial in (False, True):
+        tokenizer, trainer = build_tokenizer(config)
+        batches = [docs[i : i + 40] for i in range(0, len(docs), 40)]
+        hf.train_through_pipe(tokenizer, trainer, batches, serial_merges=serial)
+        files.append(tokenizer.to_str(pretty=True))
+        assert _libc_env(hf.PARALLELISM) is None  # restored (it was unset)
+    by_iterator, _ = train_hf(config, iter([docs]), feed="iterator")
+    assert len(json.loads(by_iterator)["model"]["merges"]) > 2000
+    assert files[0] == files[1] == by_iterator
+
+
+def test_parallelism_switch_respects_and_restores_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    def libc_value() -> str | None:
+        return _libc_env(hf.PARALLELISM)
+
+    monkeypatch.setenv(hf.PARALLELISM, "1")
+    with hf._parallelism_switch(True) as to_serial:
+        assert to_serial is not None and libc_value() == "1"
+        to_serial()
+        assert libc_value() == "false"
+    assert libc_value() == "1" and os.environ[hf.PARALLELISM] == "1"
+    monkeypatch.setenv(hf.PARALLELISM, "false")  # the user turned it off: left alone
+    with hf._parallelism_switch(True) as to_serial:
+        assert to_serial is None
+    with hf._parallelism_switch(False) as to_serial:
+        assert to_serial is None
+
+
+def test_serial_merges_only_where_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert hf.serial_merges_pay(1) and hf.serial_merges_pay(2) and not hf.serial_merges_pay(8)
+    monkeypatch.setenv("RAYON_NUM_THREADS", "16")
+    assert not hf.serial_merges_pay(None)
+    monkeypatch.setenv("RAYON_NUM_THREADS", "2")
+    assert hf.serial_merges_pay(None)

@@ -22,8 +22,11 @@ PIPE_PATH = "/dev/fd" if os.path.isdir("/dev/fd") else None  # None: not availab
 PIPE_BUFFER = 1 << 20  # bytes; Linux raises the pipe's capacity to this when allowed (F_SETPIPE_SZ)
 
 
-def train_through_pipe(train: Callable[[str], object], chunks: Iterable[bytes]) -> None:
-    """Call ``train(path)`` in a daemon thread, ``path`` naming a pipe that receives ``chunks``."""
+def train_through_pipe(
+    train: Callable[[str], object], chunks: Iterable[bytes], on_input_end: Callable[[], None] | None = None
+) -> None:
+    """Call ``train(path)`` in a daemon thread, ``path`` naming a pipe that receives ``chunks``;
+    ``on_input_end()`` is called once every chunk is written (the native call is still running)."""
     import select
     import threading
 
@@ -60,6 +63,8 @@ def train_through_pipe(train: Callable[[str], object], chunks: Iterable[bytes]) 
                 break  # the trainer stopped early (an error): nothing more to write
     finally:
         os.close(write_fd)  # end of input for the native reader
+    if on_input_end is not None and thread.is_alive():
+        on_input_end()
     while thread.is_alive():
         thread.join(0.2)  # short waits keep Ctrl-C responsive
     if failure:
