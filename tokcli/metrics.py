@@ -220,7 +220,7 @@ class TextBatch:
         solid[self.size :] = False
         # Characters beyond ASCII that may be white space or of a no-space script: their first two
         # bytes give the class, or else the whole code point is decoded.
-        lead = np.flatnonzero(kinds & 4)
+        lead = np.flatnonzero(kinds == 4)  # (lead bytes have no other bit: == is a cheaper test than &)
         b0 = data[lead].astype(np.intp)
         classes = _pair_classes()[(b0 << 8) | data[lead + 1]]
         mixed = np.flatnonzero(classes & 4)
@@ -251,7 +251,7 @@ class TextBatch:
         space_doc = np.searchsorted(self.doc_base, space_at, side="right") - 1
         space_extra = np.bincount(space_doc, weights=space_width - 1, minlength=n_docs).astype(np.int64)
         solid_chars = self.doc_chars - (self.doc_bytes - solid_bytes - space_extra)
-        no_space = int(np.count_nonzero(classes & 2)) + int(np.count_nonzero(kinds & 8))
+        no_space = int(np.count_nonzero(classes & 2)) + int(np.count_nonzero(kinds == 8))
         return _Words(flags, starts, ends, bound, solid_chars, no_space)
 
 
@@ -531,8 +531,7 @@ class MetricsAccumulator:
         # its first byte plus every token starting inside it (flag 1). Tokens starting inside a
         # character (flag 2) add one token to the character.
         inside = np.flatnonzero(flags >= 2)
-        inside_doc = np.searchsorted(tok_bound[1:], inside, side="right")
-        inside_per_doc = np.bincount(inside_doc, minlength=n_docs)
+        inside_per_doc = np.diff(np.searchsorted(inside, tok_bound))  # (a search per document, not per token)
         with_tokens = np.flatnonzero(counts)
         flag_sum = np.zeros(n_docs, dtype=np.int64)
         flag_sum[with_tokens] = np.add.reduceat(flags, tok_bound[with_tokens], dtype=np.int64)

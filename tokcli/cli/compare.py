@@ -41,8 +41,10 @@ def compare_command(
     file); --parallel DIR adds a parallel corpus, one file per language, with premiums against
     --reference. Special tokens are never added. Rows go to stdout; mb_per_s is machine-dependent.
     """
-    from tokcli.compare import plan_corpora, run_compare
+    from tokcli.compare import keep_freed_memory, plan_corpora, run_compare
     from tokcli.loading import load_tokenizer
+
+    keep_freed_memory()
 
     fmt = resolve_format(output_format, sys.stdout)  # an unknown format fails before any work
     settings: CompareConfig = config["compare"]
