@@ -26,16 +26,15 @@ import hashlib
 import heapq
 import itertools
 import os
-import pickle
 import shutil
 import tempfile
 import time
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from zlib import crc32
 
 import orjson
 
@@ -295,10 +294,6 @@ def _spm_counter(rule: str) -> Callable[[], WordCount]:
 # Map and reduce tasks (top-level functions: they run in worker processes)
 
 
-def _part_of(word: bytes, partitions: int) -> int:
-    return zlib.crc32(word) % partitions
-
-
 @dataclass(frozen=True)
 class MapTask:
     """Count ``splits`` and spill the counts to ``spill``; or, when ``folder`` is set (the run's only map
@@ -329,11 +324,14 @@ class SplitStats:
 
 
 def spill_path(spill: str, split: int, part: int) -> Path:
-    return Path(spill) / f"split-{split:05d}.part-{part:05d}.pkl"
+    return Path(spill) / f"split-{split:05d}.part-{part:05d}.arrow"
 
 
 def count_split(task: MapTask) -> SplitStats:
-    """Map: count the splits' words; spill them, one file per partition, or write the parts."""
+    """Map: count the splits' words; spill them, one Arrow file per partition, or write the parts."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     per_source: dict[str, WordCount] = {}
     docs: dict[str, int] = {}
     nbytes: dict[str, int] = {}
@@ -347,22 +345,42 @@ def count_split(task: MapTask) -> SplitStats:
             total.add(batch.texts)
             docs[source] = docs.get(source, 0) + len(batch)
             nbytes[source] = nbytes.get(source, 0) + batch.total()
-    counts = {key: total.counts() for key, total in per_source.items()}
-    words = {key: sum(c.values()) for key, c in counts.items()}
-    parts: list[dict[str, dict[bytes, int]]] = [{} for _ in range(task.partitions)]
-    for key, found in counts.items():
-        for word, n in found.items():
-            parts[_part_of(word, task.partitions)].setdefault(key, {})[word] = n
-    if task.folder is not None:
-        infos = tuple(_write_part(Path(task.folder), p, data, task.by_source) for p, data in enumerate(parts))
-        return SplitStats(docs=docs, bytes=nbytes, words=words, parts=infos)
-    for p, data in enumerate(parts):
+    sources: list[str] = []
+    words: list[bytes] = []
+    numbers: list[int] = []
+    totals: dict[str, int] = {}
+    for key, total in per_source.items():
+        found = total.counts()
+        words += found
+        numbers += found.values()
+        sources += [key] * len(found)
+        totals[key] = sum(found.values())
+    table = _counts_table(sources, words, numbers, task.by_source)
+    partitions = task.partitions
+    part_of = pa.array([crc32(w) % partitions for w in words], pa.int32()) if partitions > 1 else None
+    infos: list[PartInfo] = []
+    for p in range(partitions):
+        data = table if part_of is None else table.filter(pc.equal(part_of, p))
+        if task.folder is not None:
+            infos.append(_write_part(Path(task.folder), p, data, task.by_source))
+            continue
         target = spill_path(task.spill, task.splits[0].index, p)
         tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
-            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, data.schema) as writer:
+            writer.write_table(data)
         os.replace(tmp, target)
-    return SplitStats(docs=docs, bytes=nbytes, words=words)
+    return SplitStats(docs=docs, bytes=nbytes, words=totals, parts=tuple(infos))
+
+
+def _counts_table(sources: list[str], words: list[bytes], numbers: list[int], by_source: bool) -> Any:
+    import pyarrow as pa
+
+    columns: dict[str, Any] = {}
+    if by_source:
+        columns["source"] = pa.array(sources, pa.string())
+    columns["word"] = pa.array(words, pa.binary())
+    columns["count"] = pa.array(numbers, pa.int64())
+    return pa.table(columns)
 
 
 @dataclass(frozen=True)
@@ -380,48 +398,32 @@ def part_name(part: int) -> str:
 
 def reduce_part(task: ReduceTask) -> PartInfo:
     """Reduce: sum one partition over all map tasks, sort, and write it as Parquet."""
-    totals: dict[str, dict[bytes, int]] = {}
-    for split in task.splits:
-        path = spill_path(task.spill, split, task.part)
-        with open(path, "rb") as handle:
-            data: dict[str, dict[bytes, int]] = pickle.load(handle)
-        for source, counts in data.items():
-            mine = totals.get(source)
-            if mine is None:
-                totals[source] = counts
-                continue
-            get = mine.get
-            for word, n in counts.items():
-                mine[word] = get(word, 0) + n
-    return _write_part(Path(task.folder), task.part, totals, task.by_source)
-
-
-def _write_part(folder: Path, part: int, counts: dict[str, dict[bytes, int]], by_source: bool) -> PartInfo:
-    """One sorted Parquet part from per-source word counts."""
     import pyarrow as pa
+
+    tables = []
+    for split in task.splits:
+        with pa.memory_map(str(spill_path(task.spill, split, task.part))) as source:
+            tables.append(pa.ipc.open_file(source).read_all())
+    table = pa.concat_tables(tables)
+    keys = ["source", "word"] if task.by_source else ["word"]
+    if len(tables) > 1:
+        summed = table.group_by(keys, use_threads=False).aggregate([("count", "sum")])
+        table = summed.rename_columns([*keys, "count"]).select([*keys, "count"])
+    return _write_part(Path(task.folder), task.part, table, task.by_source)
+
+
+def _write_part(folder: Path, part: int, table: Any, by_source: bool) -> PartInfo:
+    """One Parquet part: ``table``'s rows (unique keys) sorted by (source, word)."""
     import pyarrow.parquet as pq
 
-    sources: list[str] = []
-    words: list[bytes] = []
-    numbers: list[int] = []
-    for source in sorted(counts):
-        found = counts[source]
-        ordered = sorted(found)
-        if by_source:
-            sources += [source] * len(ordered)
-        words += ordered
-        numbers += map(found.__getitem__, ordered)
-    columns: dict[str, Any] = {}
-    if by_source:
-        columns["source"] = pa.array(sources, pa.string())
-    columns["word"] = pa.array(words, pa.binary())
-    columns["count"] = pa.array(numbers, pa.int64())
+    keys = ["source", "word"] if by_source else ["word"]
+    table = table.sort_by([(k, "ascending") for k in keys]).combine_chunks()
     target = folder / part_name(part)
     with atomic_write(target, "wb") as handle:
-        pq.write_table(pa.table(columns), handle, compression="zstd")
+        pq.write_table(table, handle, compression="zstd")
     from tokcli.files import sha256_file
 
-    return PartInfo(file=target.name, rows=len(words), sha256=sha256_file(target))
+    return PartInfo(file=target.name, rows=table.num_rows, sha256=sha256_file(target))
 
 
 # ---------------------------------------------------------------------------------------------------
