@@ -108,9 +108,11 @@ def _ray_processes(marker: str) -> list[int]:
     return found
 
 
-def _tokcli(*argv: str) -> subprocess.Popen[str]:
+def _tokcli(*argv: str, ray_address: str | None = None) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("RAY_ADDRESS", None)
+    if ray_address is not None:
+        env["RAY_ADDRESS"] = ray_address
     return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
         [sys.executable, "-m", "tokcli", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
@@ -128,6 +130,21 @@ def test_cli_private_cluster_keeps_stdout_clean_and_leaves_nothing(tmp_path: Pat
     while _ray_processes(str(temp)) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _ray_processes(str(temp)) == []
+
+
+def test_concurrent_runs_never_share_a_cluster(ray_cluster: None, tmp_path: Path) -> None:
+    """Two runs at once, with RAY_ADDRESS naming a live cluster (someone else's on a shared server): each
+    starts its own private cluster and neither joins the named one."""
+    shared = ray.get_runtime_context().gcs_address
+    first = _tokcli("count", *CORPUS, "-o", str(tmp_path / "a"), "--engine", "ray", ray_address=shared)
+    second = _tokcli("count", *CORPUS, "-o", str(tmp_path / "b"), "--engine", "ray", ray_address=shared)
+    overlapped = first.poll() is None  # the second started while the first was still running (Ray starts in ~4 s)
+    outputs = [proc.communicate(timeout=120) for proc in (first, second)]
+    assert first.returncode == 0 and second.returncode == 0, [err for _, err in outputs]
+    addresses = [json.loads(out)["ray_address"] for out, _ in outputs]
+    assert overlapped
+    assert addresses[0] != addresses[1] and shared not in addresses
+    assert counts_sha256(tmp_path / "a") == counts_sha256(tmp_path / "b")
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])

@@ -437,6 +437,7 @@ class CountResult:
     engine: str
     workers: int
     wall_s: float
+    ray_address: str | None = None
 
     def report(self) -> dict[str, Any]:
         keep = (
@@ -458,7 +459,7 @@ class CountResult:
             "engine": self.engine,
             "workers": self.workers,
             "wall_s": self.wall_s,
-        }
+        } | ({"ray_address": self.ray_address} if self.ray_address else {})
 
 
 def run_count(
@@ -510,6 +511,7 @@ def run_count(
                         progress("reducing", done, len(reduces))
             workers = engine.workers
             engine_name = engine.name
+            address = engine.address
         shutil.rmtree(spill)
         sources = {
             name: {"docs": docs[name], "bytes": nbytes[name]} | ({"words": words[name]} if by_source else {})
@@ -534,7 +536,7 @@ def run_count(
         }
         with atomic_write(stage / MANIFEST, "wb") as handle:
             handle.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
-    return CountResult(output, manifest, engine_name, workers, round(time.monotonic() - started, 3))
+    return CountResult(output, manifest, engine_name, workers, round(time.monotonic() - started, 3), address)
 
 
 @contextlib.contextmanager

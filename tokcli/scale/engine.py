@@ -74,6 +74,7 @@ class Engine:
 
     name = "local"
     workers = 1
+    address: str | None = None  # Ray: the cluster's GCS address
 
     def map(self, func: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:  # pragma: no cover - abstract
         raise NotImplementedError

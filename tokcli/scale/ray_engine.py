@@ -88,6 +88,10 @@ class RayEngine(Engine):
                 self._remove_temp()
                 raise
             self._owned = True
+        try:  # the GCS address of the cluster in use (reported: two runs never share a private cluster)
+            self.address = str(ray.get_runtime_context().gcs_address)
+        except Exception:  # e.g. a ray:// client connection
+            self.address = None
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = max(1, min(scale.workers or cpus, cpus))
 
