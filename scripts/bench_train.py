@@ -15,9 +15,10 @@ sentencepiece (--spm-backends, --spm-mb of the same text, --spm-vocab):
   4. ``tokcli train --backend spm-...`` (CLI) on the JSONL, and again on the text file;
   5. plain ``SentencePieceTrainer.train(input=text file)`` with the options tokcli passes.
   Goal: 4 <= 1.1 x 5 with the same pieces and scores; peak RSS <= 1.2 x 5.
+--phases: train(files) at vocab 300 and --vocab, rayon at 2 threads and 1 (counting vs the merge loop).
 
 Usage:  python scripts/bench_train.py [--mb 50] [--vocab 32000] [--repeat 2]
-            [--spm-mb 50] [--spm-vocab 32000] [--spm-backends spm-bpe,spm-unigram] [--skip-hf]
+            [--spm-mb 50] [--spm-vocab 32000] [--spm-backends spm-bpe,spm-unigram] [--skip-hf] [--phases]
 """
 
 from __future__ import annotations
@@ -167,6 +168,29 @@ def bench_hf(folder: Path, args: argparse.Namespace) -> None:
     print(f"  merges identical to train_from_iterator: {same_iter}; to train(files): {same_files}", flush=True)
 
 
+def bench_phases(folder: Path, args: argparse.Namespace) -> None:
+    """Where train(files) spends its time: counting (a vocabulary of 300 leaves almost no merges) vs the
+    merge loop (the rest up to --vocab), with the rayon pool at 2 threads and at 1."""
+    from tokcli.presets import PRESETS
+
+    jsonl, txt = build(folder, args.mb, "hf")
+    pattern = PRESETS["gpt2"].hf
+    print(f"phases of train(files): {txt.stat().st_size / 1e6:.1f} MB; best of {args.repeat}", flush=True)
+    runs = {
+        f"vocab {vocab}, {threads} thread{'s' if threads > 1 else ''}": [
+            "env", f"RAYON_NUM_THREADS={threads}", sys.executable, "-c", RAW, "files", str(jsonl), str(txt),
+            str(folder / f"phase-{vocab}-{threads}.json"), str(vocab), pattern,
+        ]
+        for vocab in (300, args.vocab)
+        for threads in (2, 1)
+    }  # fmt: skip
+    best, _ = compare(runs, args.repeat)
+    for threads in (2, 1):
+        suffix = "s" if threads > 1 else ""
+        merging = best[f"vocab {args.vocab}, {threads} thread{suffix}"] - best[f"vocab 300, {threads} thread{suffix}"]
+        print(f"  merge loop (vocab 300 -> {args.vocab}), {threads} thread{suffix}: {merging:.2f} s")
+
+
 def bench_spm(folder: Path, args: argparse.Namespace) -> None:
     from tokcli.train.options import TrainConfig
     from tokcli.train.spm import spm_options
@@ -210,8 +234,11 @@ def main() -> int:
     parser.add_argument("--spm-vocab", type=int, default=32000)
     parser.add_argument("--spm-backends", default="spm-bpe,spm-unigram")
     parser.add_argument("--skip-hf", action="store_true")
+    parser.add_argument("--phases", action="store_true", help="also time train(files)'s counting vs merging")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        if args.phases:
+            bench_phases(Path(tmp), args)
         if not args.skip_hf:
             bench_hf(Path(tmp), args)
         if args.spm_mb > 0 and args.spm_backends:
