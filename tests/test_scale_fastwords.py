@@ -157,3 +157,34 @@ def test_tokenizer_json_counts_equal_hf() -> None:
     texts = _corpus_texts()
     spec = parse_pretok(str(DATA / "tokenizers" / "bpe-bytelevel.json"))
     assert word_counter(spec)(texts) == word_counter(spec, fast=False)(texts)
+
+
+def test_texts_hf_must_cut_are_found_among_clean_ones() -> None:
+    spec = parse_pretok("gpt2")
+    dirty = ["the \u0295 the", "Kawi \U00011f00 and \u1acf", "\u0295"]
+    texts = [f"the doc {i} the" for i in range(600)] + dirty + ["the end"] * 300 + dirty
+    assert word_counter(spec)(texts) == word_counter(spec, fast=False)(texts)
+    surrogate = [*texts[:10], "x\ud800 the"]  # not text HF accepts: the same error both ways
+    with pytest.raises(UnicodeEncodeError):
+        word_counter(spec, fast=False)(surrogate)
+    with pytest.raises(UnicodeEncodeError):
+        word_counter(spec)(surrogate)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    texts=st.lists(st.text(alphabet=st.sampled_from(TRICKY), max_size=30), max_size=600),
+    preset=st.sampled_from(["gpt2", "cl100k", "o200k", "none"]),
+    digits=st.sampled_from(DIGITS),
+)
+def test_fuzzed_batches(texts: list[str], preset: str, digits: str) -> None:
+    spec = parse_pretok(preset, digits)
+    assert word_counter(spec)(texts) == word_counter(spec, fast=False)(texts)
+
+
+def test_table_members_are_the_class_members() -> None:
+    import regex
+
+    from tokcli.scale.fastwords import _members
+
+    assert "".join(_members(DISAGREE)) == "".join(regex.findall(f"[{DISAGREE}]", _all_code_points()))
