@@ -242,9 +242,17 @@ def test_lp_recovers_a_known_mixture_exactly_enough() -> None:
     assert solve_mixture(counted, shuffled).objective > 1.0
 
 
-def test_lazy_constraints_reach_the_full_lp_optimum() -> None:
-    """On a problem small enough to write out every constraint, the lazily built LP has the same optimum."""
+@pytest.mark.parametrize("phase_start", [1000, 2])
+def test_lazy_constraints_reach_the_full_lp_optimum(phase_start: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a problem small enough to write out every constraint, the lazily built LP has the same optimum
+    (also when solved in phases: prefixes of 2, 4 and 7 merges, earlier phases stopped early)."""
     from scipy.optimize import linprog
+
+    from tokcli.mixture import lp
+
+    monkeypatch.setattr(lp, "PHASE_START", phase_start)
+    monkeypatch.setattr(lp, "PHASE_GROWTH", 2)
+    monkeypatch.setattr(lp, "PHASE_STOP", 0.5)
 
     rng = random.Random(7)
     alphabet = b"abcde"
