@@ -205,9 +205,16 @@ def test_parallelism_switch_respects_and_restores_the_setting(monkeypatch: pytes
         assert to_serial is None
 
 
-def test_serial_merges_only_where_measured(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serial_merges_only_where_measured() -> None:
     assert hf.serial_merges_pay(1) and hf.serial_merges_pay(2) and not hf.serial_merges_pay(8)
-    monkeypatch.setenv("RAYON_NUM_THREADS", "16")
-    assert not hf.serial_merges_pay(None)
-    monkeypatch.setenv("RAYON_NUM_THREADS", "2")
-    assert hf.serial_merges_pay(None)
+
+
+def test_one_thread_keeps_the_iterator_feed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--threads 1`` means one thread: no second thread to write the pipe."""
+    called = []
+    monkeypatch.setattr(hf, "train_through_pipe", lambda *args, **kwargs: called.append(1))
+    config = TrainConfig(output="unused.json", vocab_size=300, threads=1)
+    train_hf(config, iter([["some text", "more text"]]), feed="pipe")
+    assert not called
+    monkeypatch.setenv("TOKCLI_THREADS", "1")
+    assert hf.training_threads(TrainConfig(output="unused.json")) == 1

@@ -121,9 +121,9 @@ def _optional(**values: Any) -> dict[str, Any]:
 def train_hf(config: TrainConfig, batches: Iterable[list[str]], *, feed: str = "pipe") -> tuple[str, dict[str, Any]]:
     """Train from batches of documents; the tokenizer.json text and facts for the report.
 
-    ``feed="pipe"`` (where the platform has ``/dev/fd``) streams the documents to the Rust file reader
-    (:func:`train_through_pipe`); ``"iterator"`` hands them to ``train_from_iterator``. Both give the same
-    file (tested).
+    ``feed="pipe"`` (where the platform has ``/dev/fd`` and the run may use 2 threads or more) streams the
+    documents to the Rust file reader (:func:`train_through_pipe`); ``"iterator"`` hands them to
+    ``train_from_iterator`` (with ``--threads 1``: one thread in all). Both give the same file (tested).
     """
     import json
 
@@ -131,8 +131,9 @@ def train_hf(config: TrainConfig, batches: Iterable[list[str]], *, feed: str = "
 
     tokenizer, trainer = build_tokenizer(config)
     try:
-        if feed == "pipe" and PIPE_PATH is not None:
-            serial = config.backend == "hf-bpe" and serial_merges_pay(config.threads)
+        threads = training_threads(config)
+        if feed == "pipe" and PIPE_PATH is not None and threads > 1:  # the pipe needs a second thread
+            serial = config.backend == "hf-bpe" and serial_merges_pay(threads)
             train_through_pipe(tokenizer, trainer, batches, serial_merges=serial)
         else:
             tokenizer.train_from_iterator(batches, trainer=trainer)
@@ -243,19 +244,17 @@ _OFF = ("", "off", "false", "f", "no", "n", "0")  # what tokenizers reads as "of
 SERIAL_MERGES_MAX_THREADS = 2
 
 
-def serial_merges_pay(threads: int | None) -> bool:
-    """Whether to run the BPE merge loop serially with ``threads`` training threads (None: all CPUs)."""
-    if threads is None:
-        value = os.environ.get("RAYON_NUM_THREADS") or os.environ.get("RAYON_RS_NUM_CPUS")
-        threads = int(value) if value and value.isdigit() and int(value) > 0 else _cpus()
+def serial_merges_pay(threads: int) -> bool:
+    """Whether to run the BPE merge loop serially when training with ``threads`` threads."""
     return threads <= SERIAL_MERGES_MAX_THREADS
 
 
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+def training_threads(config: TrainConfig) -> int:
+    """Threads a training may use: the CPUs available, capped by ``--threads`` and ``TOKCLI_THREADS``."""
+    from tokcli.resources import cpu_budget
+
+    budget = cpu_budget()
+    return min(budget, config.threads) if config.threads else budget
 
 
 @contextlib.contextmanager

@@ -62,13 +62,15 @@ def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path, *
 
     sentencepiece's unit is a sentence (a line): it silently skips any input longer than
     max_sentence_length bytes, so documents are fed line by line (blank lines dropped). ``feed="pipe"``
-    (where the platform has ``/dev/fd``) streams the lines to sentencepiece's own file reader through
-    a pipe (:mod:`tokcli.train.pipe`: reading the corpus overlaps with sentencepiece loading it);
-    ``"iterator"`` hands them to ``sentence_iterator``. Both give the same files (tested).
+    (where the platform has ``/dev/fd`` and the run may use 2 threads or more) streams the lines to
+    sentencepiece's own file reader through a pipe (:mod:`tokcli.train.pipe`: no copy on disk, no GIL
+    round trip per sentence); ``"iterator"`` hands them to ``sentence_iterator``. Both give the same
+    files (tested).
     """
+    from tokcli.train.hf import training_threads
     from tokcli.train.pipe import PIPE_PATH
 
-    if feed == "pipe" and PIPE_PATH is not None:
+    if feed == "pipe" and PIPE_PATH is not None and training_threads(config) > 1:
         return run_spm_trainer(config, output, lambda scratch: {}, stream=map(_lines_bytes, batches))
 
     def sentences() -> Iterator[str]:
