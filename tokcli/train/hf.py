@@ -236,7 +236,7 @@ def train_through_pipe(
 
 # tokenizers decides at each parallel step (each BPE merge among them) whether to use its rayon pool by
 # reading TOKENIZERS_PARALLELISM, so the merge loop can be made serial while a training runs. On 2 CPUs
-# the merge loop was faster in one thread than in two (50 MB, vocab 32,000: 3.0 s vs 4.1 s): most of the
+# the merge loop was faster in one thread than in two (50 MB, vocab 32,000: 2.9-3.0 s vs 3.3-4.1 s): most of the
 # ~32,000 steps touch few words, and a fork-join per step costs more than it saves. Measured only up to
 # 2 CPUs, so only used there.
 PARALLELISM = "TOKENIZERS_PARALLELISM"
