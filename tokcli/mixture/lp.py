@@ -284,13 +284,15 @@ class _Model:
         self.step_level: dict[int, int] = {}  # step -> column of y_t
         self.pair_slack: dict[int, int] = {}  # pair -> column of v_p
         self.segment: dict[int, int] = {}  # segment (group of _Events) -> column of z_s
+        self.row_segment: list[int] = [-1]  # per model row: the segment of a constraint or definition row
+        self.uses: dict[int, int] = {}  # segment -> constraint rows that use it
 
     def _column(self, cost: float, lower: float) -> int:
         col = int(self.highs.getNumCol())
         self.highs.addCol(cost, lower, self.inf, 0, *self._empty)
         return col
 
-    def _define(self, col: int, counts: Any, extra: int | None = None) -> None:
+    def _define(self, col: int, counts: Any, extra: int | None = None, segment: int = -1) -> None:
         """Row: col - sum_i a_i counts_i [- extra] = 0."""
         import numpy as np
 
@@ -299,6 +301,7 @@ class _Model:
         value = [1.0, *(-counts[nz]).tolist()] + ([-1.0] if extra is not None else [])
         self.highs.addRow(0.0, 0.0, len(index), np.asarray(index, dtype=np.int32), np.asarray(value))
         self.rows.append(None)
+        self.row_segment.append(segment)
 
     def add(self, constraints: Sequence[tuple[int, int]]) -> None:
         import numpy as np
@@ -319,7 +322,7 @@ class _Model:
             at = np.maximum(events.group_start_step[g_arr], 0)
             for g, counts in zip(fresh, events.counts_at(at, events.group_pair[g_arr]), strict=True):
                 self.segment[g] = self._column(0.0, -self.inf)
-                self._define(self.segment[g], counts)
+                self._define(self.segment[g], counts, segment=g)
         index: list[int] = []
         for (t, p), g in zip(constraints, groups, strict=True):
             if p not in self.pair_slack:
@@ -331,14 +334,50 @@ class _Model:
             np.asarray(index, dtype=np.int32), np.tile([1.0, -1.0, 1.0], m),
         )  # fmt: skip
         self.rows += constraints
+        self.row_segment += groups
+        for g in groups:
+            self.uses[g] = self.uses.get(g, 0) + 1
 
     def drop(self, positions: Sequence[int]) -> None:
-        """Delete constraint rows (model row positions)."""
+        """Delete constraint rows (model row positions), and the columns z_s (with their definitions) of
+        the segments no constraint row uses any more: they are about half the non-zeros otherwise. A
+        segment needed again later is defined again."""
+        import highspy
         import numpy as np
 
-        self.highs.deleteRows(len(positions), np.asarray(positions, dtype=np.int32))
-        gone = set(positions)
+        orphans = set()
+        for j in positions:
+            g = self.row_segment[j]
+            self.uses[g] -= 1
+            if not self.uses[g]:
+                orphans.add(g)
+        # only basic z_s (free columns are, but for degenerate bases): deleting a basic column with its
+        # row keeps the warm-start basis valid
+        status = self.highs.getBasis().col_status
+        orphans = {g for g in orphans if status[self.segment[g]] == highspy.HighsBasisStatus.kBasic}
+        rows = sorted(
+            {*positions, *(j for j, g in enumerate(self.row_segment) if g in orphans and self.rows[j] is None)}
+        )
+        self.highs.deleteRows(len(rows), np.asarray(rows, dtype=np.int32))
+        gone = set(rows)
         self.rows = [key for j, key in enumerate(self.rows) if j not in gone]
+        self.row_segment = [g for j, g in enumerate(self.row_segment) if j not in gone]
+        if not orphans:
+            return
+        cols = np.asarray(sorted(self.segment[g] for g in orphans), dtype=np.int32)
+        self.highs.deleteCols(len(cols), cols)
+        # HiGHS calls a basis invalid once a basic column is deleted; one basic column went with each
+        # deleted definition row (whose equality is nonbasic), so the statuses still form a basis
+        basis = self.highs.getBasis()
+        if not basis.valid:
+            basis.valid = True
+            self.highs.setBasis(basis)
+        for g in orphans:
+            del self.segment[g], self.uses[g]
+        for table in (self.step_slack, self.step_level, self.pair_slack, self.segment):
+            keys = list(table)
+            old = np.fromiter(table.values(), dtype=np.int64, count=len(keys))
+            table.update(zip(keys, (old - np.searchsorted(cols, old)).tolist(), strict=True))
 
 
 def solve_mixture(
