@@ -125,7 +125,7 @@ class InferMixtureConfig:
         default="bytes",
         metadata={"help": "proportions of bytes, or of byte pairs as the LP sees them (bytes|pairs)"},
     )
-    per_step: int = field(default=10, metadata={"help": "violated constraints added per merge step and round"})
+    per_step: int = field(default=5, metadata={"help": "violated constraints added per merge step and round"})
     per_round: int = field(default=2000, metadata={"help": "violated constraints added per round"})
     max_rounds: int = field(default=1000, metadata={"help": "rounds of lazy constraint generation"})
     threads: int | None = field(default=None, metadata={"help": "counting processes (default: all CPUs)"})
