@@ -157,6 +157,42 @@ def test_binary_uint32_override_and_empty_input(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "x.npy.index.json").read_text())["offsets"] == [0]
 
 
+@pytest.mark.parametrize("eos", [None, "0"])
+def test_array_path_gives_the_list_path_output(
+    tmp_path: Path, tok: LoadedTokenizer, docs: list[Document], monkeypatch: pytest.MonkeyPatch, eos: str | None
+) -> None:
+    """count/bin/npy take encode_batch_array's arrays when the engine gives them (tiktoken): the
+    output files, index and totals are byte for byte those of the list path (arrays switched off)."""
+    texts = [d.text for d in docs] + ["<|endoftext|> x", "", "\n"]
+    if tok.info.engine == "tiktoken":
+        texts.append("lone \ud800 surrogate")  # (sentencepiece rejects these)
+
+    def run_all(tag: str) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for fmt in ("count", "bin", "npy"):
+            path = tmp_path / f"{tag}.{fmt}"
+            options = {"eos": eos} if fmt != "count" else {}
+            result = encode_documents(
+                tok,
+                texts,
+                EncodeConfig(format=fmt, output=str(path), batch_size=13, threads=2, **options),  # type: ignore[arg-type]
+            )
+            out[fmt] = (path.read_bytes(), result.tokens, result.docs)
+            if fmt != "count":
+                index = json.loads(path.with_name(path.name + ".index.json").read_text())
+                out[fmt + ".index"] = {k: v for k, v in index.items() if k != "data"}
+        return out
+
+    arrays = tok.encode_batch_array(["a"])
+    with_arrays = run_all("arrays")
+    monkeypatch.setattr(tok, "encode_batch_array", lambda texts, threads=1: None)
+    with_lists = run_all("lists")
+    assert with_arrays == with_lists
+    counts = [int(x) for x in with_lists["count"][0].split()]  # type: ignore[index]
+    assert counts == [len(ids) for ids in tok.encode_batch(texts)]
+    assert (arrays is not None) == (tok.info.engine == "tiktoken")  # the array path was really taken
+
+
 class _BigVocab(LoadedTokenizer):
     """A stand-in with a 100k vocabulary: ids are code points."""
 
@@ -252,13 +288,18 @@ def test_batches_are_bounded(docs: list[Document]) -> None:
     """Never one giant batch: every encode call sees at most batch_size docs / about batch_bytes chars."""
     tok = load_tokenizer(TOK / "bpe-bytelevel.json")
     sizes: list[tuple[int, int]] = []
-    original = tok.encode_batch
+    original, original_array = tok.encode_batch, tok.encode_batch_array
 
     def spy(texts: Sequence[str], **kwargs: object) -> list[list[int]]:
         sizes.append((len(texts), sum(map(len, texts))))
         return original(texts, **kwargs)  # type: ignore[arg-type]
 
+    def spy_array(texts: Sequence[str], **kwargs: object) -> object:  # count takes arrays from tiktoken
+        sizes.append((len(texts), sum(map(len, texts))))
+        return original_array(texts, **kwargs)  # type: ignore[arg-type]
+
     tok.encode_batch = spy  # type: ignore[method-assign]
+    tok.encode_batch_array = spy_array  # type: ignore[method-assign,assignment]
     longest = max(len(d.text) for d in docs)
     progress: list[int] = []
     result = encode_documents(

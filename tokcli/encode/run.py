@@ -4,6 +4,10 @@ Documents are cut into batches of at most ``batch_size`` documents and ``batch_b
 memory stays bounded whatever the input size (one huge ``encode_batch`` call on 50 MB of text peaks at
 several GiB in ``tokenizers``). One worker thread encodes batch *k* (the libraries release the GIL and
 use their own threads) while the caller's thread reads batch *k+1* and writes batch *k-1*.
+
+``count``, ``bin`` and ``npy`` take the ids as arrays when the engine gives them
+(:meth:`LoadedTokenizer.encode_batch_array`, tiktoken) and no special tokens are added: no Python list
+of ids is made, and the output is byte for byte that of the list path.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from tokcli.corpus import Corpus, Document
 from tokcli.encode.options import BINARY_FORMATS, EncodeConfig, resolve_format
@@ -32,6 +36,15 @@ from tokcli.encode.writers import (
 from tokcli.errors import ConfigError, OutputError, UsageError
 from tokcli.files import atomic_write
 from tokcli.loading.base import LoadedTokenizer, default_threads
+
+if TYPE_CHECKING:
+    from tokcli.loading.base import IdArrays
+
+    # a batch's ids: lists, or (all ids in order, count per document) from encode_batch_array
+    Encoded = list[list[int]] | IdArrays
+
+# formats that need only the counts or a flat array of ids (no per-document list)
+ARRAY_FORMATS = ("count", "npy", "bin")
 
 
 @dataclass(frozen=True)
@@ -187,8 +200,11 @@ def encode_documents(
             )
             index = binary.index_path
 
-            def write(ids: list[list[int]], doc_ids: list[str | None]) -> None:
-                binary.write(ids)
+            def write(ids: Encoded, doc_ids: list[str | None]) -> None:
+                if isinstance(ids, tuple):
+                    binary.write_arrays(*ids)
+                else:
+                    binary.write(ids)
 
         else:
             stream = (
@@ -197,26 +213,44 @@ def encode_documents(
                 else (stdout or sys.stdout)
             )
             text_writer = _text_writer(config, tokenizer, stream)
-            write = text_writer.write
+
+            def write(ids: Encoded, doc_ids: list[str | None]) -> None:
+                if isinstance(ids, tuple):
+                    assert isinstance(text_writer, CountWriter)
+                    text_writer.write_counts(ids[1])
+                else:
+                    text_writer.write(ids, doc_ids)
+
+        use_arrays = config.format in ARRAY_FORMATS and not config.add_special_tokens
+
+        def encode(texts: list[str]) -> Encoded:
+            if use_arrays:
+                arrays = tokenizer.encode_batch_array(texts, threads=threads)
+                if arrays is not None:
+                    return arrays
+            return tokenizer.encode_batch(texts, add_special_tokens=config.add_special_tokens, threads=threads)
+
         docs = tokens = chars = 0
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokcli-encode"))
-        pending: tuple[Future[list[list[int]]], list[str | None], int] | None = None
+        pending: tuple[Future[Encoded], list[str | None], int] | None = None
 
-        def finish(job: tuple[Future[list[list[int]]], list[str | None], int]) -> None:
+        def finish(job: tuple[Future[Encoded], list[str | None], int]) -> None:
             nonlocal docs, tokens, chars
             future, doc_ids, batch_chars = job
             ids = future.result()
             write(ids, doc_ids)
-            docs += len(ids)
-            tokens += sum(map(len, ids))
+            if isinstance(ids, tuple):
+                docs += len(ids[1])
+                tokens += int(ids[1].sum())
+            else:
+                docs += len(ids)
+                tokens += sum(map(len, ids))
             chars += batch_chars
             if progress is not None:
                 progress(EncodeProgress(docs=docs, tokens=tokens, chars=chars))
 
         for texts, doc_ids, batch_chars in batches(documents, config.batch_size, config.batch_bytes):
-            future = pool.submit(
-                tokenizer.encode_batch, texts, add_special_tokens=config.add_special_tokens, threads=threads
-            )
+            future = pool.submit(encode, texts)
             if pending is not None:
                 finish(pending)
             pending = (future, doc_ids, batch_chars)

@@ -22,12 +22,16 @@ from abc import ABC, abstractmethod
 from array import array
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
 from tokcli.files import atomic_write
 from tokcli.loading.bytes_ import render_token
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 NPY_HEADER_BYTES = 128
 _TYPECODES = {"uint16": "H", "uint32": "I"}
@@ -58,6 +62,12 @@ class IdsWriter(TextWriter):
 class CountWriter(TextWriter):
     def lines(self, ids: Sequence[list[int]], doc_ids: Sequence[str | None]) -> list[str]:
         return [str(len(seq)) for seq in ids]
+
+    def write_counts(self, counts: npt.NDArray[np.int64]) -> None:
+        """The same lines as :meth:`write`, from the number of ids of each document."""
+        if len(counts):
+            self.stream.write("\n".join(map(str, counts.tolist())))
+            self.stream.write("\n")
 
 
 class TokensWriter(TextWriter):
@@ -156,6 +166,29 @@ class BinaryWriter:
         self._offsets.write(starts.tobytes())
         self.n_docs += len(ids)
         self.n_tokens = position
+
+    def write_arrays(self, flat: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]) -> None:
+        """The same bytes as :meth:`write`, from every document's ids in order (``flat``) and the
+        number of ids of each (``counts``), without Python lists."""
+        import numpy as np
+
+        assert self._data is not None and self._offsets is not None
+        eos = self.eos_id
+        lengths = counts + 1 if eos is not None else counts
+        ends = np.cumsum(lengths, dtype=np.int64)
+        starts = (ends - lengths + self.n_tokens).astype("<i8")
+        total = int(ends[-1]) if len(ends) else 0
+        if eos is None:
+            data = flat.astype(_DESCR[self.dtype])
+        else:
+            data = np.empty(total, dtype=_DESCR[self.dtype])
+            data[ends - 1] = eos
+            # each id moves right by one place per document (its eos) before it
+            data[np.arange(len(flat)) + np.repeat(np.arange(len(counts)), counts)] = flat
+        self._data.write(data.tobytes())
+        self._offsets.write(starts.tobytes())
+        self.n_docs += len(counts)
+        self.n_tokens += total
 
     def _write_index(self) -> None:
         assert self._offsets is not None
