@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
 
 DATA = Path(__file__).parent / "data"
+
+# A shell starts background jobs (`cmd &` without job control, nohup) with SIGINT ignored, and an ignored
+# signal stays ignored in every child, so tokcli (rightly) would not react to the SIGINT the interruption
+# tests send. Restore a handler here: children then start with the default disposition.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
