@@ -113,3 +113,32 @@ def test_shard_errors_are_one_line(
     assert (got, stdout) == (code, "")
     assert err.count("\n") == 1 and words in err
     assert not (tmp_path / "s" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("eos", [[], ["--eos", "0"]], ids=["no-eos", "eos"])
+def test_shards_from_id_arrays_equal_the_list_path(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, eos: list[str]
+) -> None:
+    """Shards written from tiktoken's id arrays are byte for byte those of the list path."""
+    from tokcli.loading.hf import HFTokenizer
+    from tokcli.scale import encode as scale_encode
+
+    real = HFTokenizer.encode_batch_array
+    arrays_given = []
+
+    def spy(self: HFTokenizer, texts: list[str], *, threads: int = 1) -> object:
+        found = real(self, texts, threads=threads)
+        arrays_given.append(found is not None)
+        return found
+
+    made = []
+    for name, method in (("arrays", spy), ("lists", lambda self, texts, threads=1: None)):
+        monkeypatch.setattr(HFTokenizer, "encode_batch_array", method)
+        scale_encode._TOKENIZERS.clear()
+        out = tmp_path / name
+        argv = ["encode", "-t", BPE, *CORPUS, "-o", f"{out}/", "--split-size", "30KB", "--workers", "1", *eos]
+        code, _, err = run(capsys, *argv)
+        assert code == 0, err
+        made.append(shards(out))
+    assert arrays_given and all(arrays_given)
+    assert made[0] == made[1] and len(made[0]) > 5

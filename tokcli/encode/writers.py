@@ -38,6 +38,24 @@ _TYPECODES = {"uint16": "H", "uint32": "I"}
 _DESCR = {"uint16": "<u2", "uint32": "<u4"}
 
 
+def ids_with_eos(
+    flat: npt.NDArray[np.int64], counts: npt.NDArray[np.int64], eos_id: int | None, dtype: str
+) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]]:
+    """Documents' ids in order (``flat``, ``counts`` per document) as one little-endian ``dtype`` array
+    with ``eos_id`` after each document (when given), and the end offset of each document in it."""
+    import numpy as np
+
+    lengths = counts + 1 if eos_id is not None else counts
+    ends: npt.NDArray[np.int64] = np.cumsum(lengths, dtype=np.int64)
+    if eos_id is None:
+        return flat.astype(_DESCR[dtype]), ends
+    data = np.empty(int(ends[-1]) if len(ends) else 0, dtype=_DESCR[dtype])
+    data[ends - 1] = eos_id
+    # each id moves right by one place per document (its eos) before it
+    data[np.arange(len(flat)) + np.repeat(np.arange(len(counts)), counts)] = flat
+    return data, ends
+
+
 class TextWriter(ABC):
     """Writes one line per document to a text stream."""
 
@@ -173,22 +191,13 @@ class BinaryWriter:
         import numpy as np
 
         assert self._data is not None and self._offsets is not None
-        eos = self.eos_id
-        lengths = counts + 1 if eos is not None else counts
-        ends = np.cumsum(lengths, dtype=np.int64)
+        data, ends = ids_with_eos(flat, counts, self.eos_id, self.dtype)
+        lengths = np.diff(ends, prepend=0)
         starts = (ends - lengths + self.n_tokens).astype("<i8")
-        total = int(ends[-1]) if len(ends) else 0
-        if eos is None:
-            data = flat.astype(_DESCR[self.dtype])
-        else:
-            data = np.empty(total, dtype=_DESCR[self.dtype])
-            data[ends - 1] = eos
-            # each id moves right by one place per document (its eos) before it
-            data[np.arange(len(flat)) + np.repeat(np.arange(len(counts)), counts)] = flat
         self._data.write(data.tobytes())
         self._offsets.write(starts.tobytes())
         self.n_docs += len(counts)
-        self.n_tokens += total
+        self.n_tokens += int(ends[-1]) if len(ends) else 0
 
     def _write_index(self) -> None:
         assert self._offsets is not None

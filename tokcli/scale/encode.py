@@ -33,6 +33,7 @@ import orjson
 
 from tokcli.corpus import CorpusConfig
 from tokcli.encode.options import EncodeConfig
+from tokcli.encode.writers import ids_with_eos
 from tokcli.errors import ConfigError, OutputError, UsageError
 from tokcli.files import TEMP_PREFIX, atomic_write, sha256_file
 from tokcli.scale.engine import open_engine, worker_threads
@@ -97,6 +98,14 @@ def encode_split(task: EncodeTask) -> dict[str, Any]:
     offsets = array("Q", [0])
     with atomic_write(folder / shard_name(task.split.index, "bin"), "wb") as data:
         for batch in read_split(task.split, task.corpus, task.batch_size):
+            arrays = None if task.add_special_tokens else tokenizer.encode_batch_array(batch.texts, threads=threads)
+            if arrays is not None:  # tiktoken's id buffers: the same bytes without Python lists
+                chunk, ends = ids_with_eos(arrays[0], arrays[1], task.eos_id, task.dtype)
+                offsets.extend((ends + tokens).tolist())
+                tokens += int(ends[-1]) if len(ends) else 0
+                docs += len(ends)
+                data.write(chunk.tobytes())
+                continue
             ids = tokenizer.encode_batch(batch.texts, add_special_tokens=task.add_special_tokens, threads=threads)
             flat = array(typecode)
             for seq in ids:
