@@ -44,9 +44,13 @@ class TrainReport:
     config: dict[str, Any]
     versions: dict[str, str]
     extra_files: tuple[str, ...] = ()
+    from_counts_method: str | None = None  # hf-bpe --from-counts: the route taken (repeat or merge-loop)
 
     def as_dict(self) -> dict[str, Any]:
-        return dict(to_plain(self))
+        plain = dict(to_plain(self))
+        if self.from_counts_method is None:
+            del plain["from_counts_method"]
+        return plain
 
 
 def _limit_threads(threads: int | None) -> None:

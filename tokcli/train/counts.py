@@ -2,11 +2,20 @@
 
 The result is the file ``tokcli train`` writes from the raw corpus, byte for byte (tested):
 
-* hf-bpe: HF's Python API has no entry point for counts (huggingface/tokenizers#760). The trainer is
-  fed every unique byte-level pre-token ``count`` times, separated by spaces, with a whitespace-split
-  pre-tokenizer, no normalizer and the byte-level alphabet, so it sees exactly the word counts it would
-  have computed itself; then the real normalizer and pre-tokenizer are put back. The trainer still
-  parses the repeated words, so the cost grows with the number of words (fine up to ~10 GB of text).
+* hf-bpe: HF's Python API has no entry point for counts (huggingface/tokenizers#760). Two routes
+  (``--from-counts-method``), both exact:
+
+  - ``repeat``: the trainer is fed every unique byte-level pre-token ``count`` times, separated by
+    spaces, with a whitespace-split pre-tokenizer, no normalizer and the byte-level alphabet, so it sees
+    exactly the word counts it would have computed itself; then the real normalizer and pre-tokenizer
+    are put back. The trainer still parses the repeated words, so the cost grows with the number of
+    words (fine up to ~10 GB of text).
+  - ``merge-loop``: HF's merge loop re-implemented over the unique words (:mod:`tokcli.train.merge_loop`);
+    its cost grows with the number of distinct words, not with the corpus. The model it gives is put
+    into the same pipeline.
+
+  ``auto`` (the default) takes ``repeat`` below :data:`REPEAT_MAX_BYTES` of counted text, else
+  ``merge-loop``.
 * spm-bpe: sentencepiece reads ``word<TAB>count`` lines (``input_format=tsv``); with words counted by
   the same normalisation rule it produces the same pieces and scores. The input file name and format
   it records in the model's TrainerSpec are removed, so the .model equals one trained on the corpus.
@@ -28,6 +37,17 @@ from tokcli.files import atomic_write, sha256_file
 from tokcli.train.options import TrainConfig, validate
 
 CHUNK_CHARS = 1 << 20  # characters per string handed to the HF trainer
+REPEAT_MAX_BYTES = 10 * 1000**3  # auto: above this much counted text, the merge loop instead of repeated words
+
+
+def from_counts_method(config: TrainConfig, manifest: dict[str, Any]) -> str | None:
+    """The hf-bpe route ``config`` takes on counts described by ``manifest`` (None for spm-bpe)."""
+    if config.backend != "hf-bpe":
+        return None
+    method = config.from_counts_method or "auto"
+    if method != "auto":
+        return method
+    return "repeat" if int(manifest.get("bytes", 0)) < REPEAT_MAX_BYTES else "merge-loop"
 
 
 def expected_pretok(config: TrainConfig) -> dict[str, Any]:
@@ -89,7 +109,9 @@ def _repeated_words(rows: Iterable[tuple[str, bytes, int]], byte_level: bool) ->
         yield "".join(buffer)
 
 
-def _train_hf_from_counts(config: TrainConfig, folder: str, manifest: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _train_hf_from_counts(
+    config: TrainConfig, folder: str, manifest: dict[str, Any], method: str
+) -> tuple[str, dict[str, Any]]:
     import json
 
     from tokenizers import pre_tokenizers
@@ -99,24 +121,55 @@ def _train_hf_from_counts(config: TrainConfig, folder: str, manifest: dict[str, 
     from tokcli.train.hf import build_tokenizer
 
     tokenizer, trainer = build_tokenizer(config)
-    real_pre, real_normalizer = tokenizer.pre_tokenizer, tokenizer.normalizer
-    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tokenizer.normalizer = None
     rows = iter_counts(folder, manifest)
-    try:
-        tokenizer.train_from_iterator(_repeated_words(rows, manifest["words_encoding"] == "bytes"), trainer=trainer)
-    except (TokcliError, MemoryError):
-        raise
-    except Exception as exc:  # the Rust trainer raises plain Exceptions
-        raise ConfigError(
-            f"tokenizers could not train hf-bpe: {exc}", hint="check --vocab-size and the counts"
-        ) from None
-    tokenizer.pre_tokenizer = real_pre
-    if real_normalizer is not None:
-        tokenizer.normalizer = real_normalizer
+    byte_level = manifest["words_encoding"] == "bytes"
+    if method == "merge-loop":
+        _merge_loop(tokenizer, config, rows, byte_level)
+    else:
+        real_pre, real_normalizer = tokenizer.pre_tokenizer, tokenizer.normalizer
+        tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+        tokenizer.normalizer = None
+        try:
+            tokenizer.train_from_iterator(_repeated_words(rows, byte_level), trainer=trainer)
+        except (TokcliError, MemoryError):
+            raise
+        except Exception as exc:  # the Rust trainer raises plain Exceptions
+            raise ConfigError(
+                f"tokenizers could not train hf-bpe: {exc}", hint="check --vocab-size and the counts"
+            ) from None
+        tokenizer.pre_tokenizer = real_pre
+        if real_normalizer is not None:
+            tokenizer.normalizer = real_normalizer
     text = tokenizer.to_str(pretty=True)
     model = json.loads(text)["model"]
     return text, {"vocab_size": tokenizer.get_vocab_size(with_added_tokens=True), "merges": len(model["merges"])}
+
+
+def _merge_loop(tokenizer: Any, config: TrainConfig, rows: Iterable[tuple[str, bytes, int]], byte_level: bool) -> None:
+    """Give ``tokenizer`` the BPE model HF's trainer would make from the counted words (route 2)."""
+    from tokenizers import models
+
+    from tokcli.loading.bytes_ import bytes_to_unicode
+    from tokcli.train.merge_loop import train_bpe
+
+    table = bytes_to_unicode()
+    spell = str.maketrans({chr(b): c for b, c in table.items()})  # latin-1 text of a word -> its byte-level text
+    words = (
+        (word.decode("latin-1").translate(spell) if byte_level else word.decode("utf-8"), count)
+        for _, word, count in rows
+    )
+    model = train_bpe(
+        words,
+        vocab_size=config.vocab_size,
+        min_frequency=config.min_frequency,
+        special_tokens=config.special_tokens,
+        initial_alphabet=table.values(),
+        limit_alphabet=config.limit_alphabet,
+        max_token_length=config.max_token_length,
+    )
+    tokenizer.model = models.BPE(vocab=model.vocab, merges=model.merges)
+    if config.special_tokens:
+        tokenizer.add_special_tokens(list(config.special_tokens))
 
 
 def _write_tsv(path: Path, folder: str, manifest: dict[str, Any]) -> None:
@@ -214,6 +267,7 @@ def train_from_counts(config: TrainConfig, *, if_changed: bool = False) -> Any:
     check_counts(config, folder, manifest)
     if not manifest.get("distinct"):
         raise InputError(f"{folder}: the counts are empty", hint="count a non-empty corpus")
+    method = from_counts_method(config, manifest)
     _limit_threads(config.threads)
     started, cpu_started = time.monotonic(), _cpu_seconds()
     extra: tuple[str, ...] = ()
@@ -227,7 +281,7 @@ def train_from_counts(config: TrainConfig, *, if_changed: bool = False) -> Any:
         facts = run_spm_trainer(config, output, tsv_input, fix_model=strip_tsv_input)
         extra = (facts.pop("vocab_file"),)
     else:
-        text, facts = _train_hf_from_counts(config, folder, manifest)
+        text, facts = _train_hf_from_counts(config, folder, manifest, method or "repeat")
         with atomic_write(output, "w", if_changed=if_changed) as handle:
             handle.write(text)
     total = manifest.get("bytes", 0)
@@ -257,4 +311,5 @@ def train_from_counts(config: TrainConfig, *, if_changed: bool = False) -> Any:
         config=to_plain(config),
         versions=_versions(),
         extra_files=extra,
+        from_counts_method=method,
     )

@@ -16,6 +16,7 @@ BACKENDS: tuple[str, ...] = (
 Normalizer = Literal["none", "nfc", "nfkc", "lowercase"]
 Preset = Literal["gpt2", "cl100k", "o200k", "llama3", "none"]
 Digits = Literal["none", "single", "ltr3", "rtl3"]
+FromCountsMethod = Literal["auto", "repeat", "merge-loop"]
 BYTE_ALPHABET = 256
 COUNTS_BACKENDS = ("hf-bpe", "spm-bpe")  # exact training from pre-token counts (train --from-counts)
 
@@ -63,6 +64,13 @@ class TrainConfig:
     from_counts: str | None = field(
         default=None,
         metadata={"help": "train from a 'tokcli count' folder instead of a corpus (hf-bpe, spm-bpe)", "path": True},
+    )
+    from_counts_method: FromCountsMethod | None = field(
+        default=None,
+        metadata={
+            "help": "hf-bpe --from-counts: repeat (feed HF each word count times), merge-loop (HF's merge loop "
+            "over unique words, for corpora beyond ~10 GB) or auto (repeat below 10 GB of counted text)"
+        },
     )
 
     @property
@@ -126,6 +134,15 @@ def validate(config: TrainConfig) -> None:
                 "--superword-transition cannot train from counts (superwords span pre-tokens)",
                 hint="train on the corpus itself",
             )
+        if config.from_counts_method == "merge-loop" and config.backend != "hf-bpe":
+            raise UsageError(
+                f"--from-counts-method merge-loop trains hf-bpe, not {config.backend}",
+                hint="drop --from-counts-method (spm-bpe reads the counts directly)",
+            )
+    elif config.from_counts_method is not None:
+        raise UsageError(
+            "--from-counts-method needs --from-counts", hint="drop it, or train from a 'tokcli count' folder"
+        )
     if config.superword_transition is not None:
         if config.backend != "hf-bpe":
             raise UsageError("--superword-transition needs --backend hf-bpe")
