@@ -3,6 +3,7 @@
 Usage (from the repository root)::
 
     .venv/bin/python scripts/bench_scale.py [--mb 20] [--train-mb 4] [--repeat 2] [--workdir DIR] [--no-ray]
+    .venv/bin/python scripts/bench_scale.py --only routes --routes-mb 4 --routes-mb 20 --repeat 3 --no-ray
 
 It builds a multilingual + code JSONL input of ``--mb`` MB (as scripts/bench_encode.py does, from
 ../shared/corpora, falling back to tests/data) and then reports, all in this process:
@@ -14,7 +15,10 @@ It builds a multilingual + code JSONL input of ``--mb`` MB (as scripts/bench_enc
 - speed (best of ``--repeat``): count and encode at 2 workers vs 1 worker (8 splits), and --workers 1
   vs the plain single-process path (count: the corpus reader + the same word counter + a sort; encode:
   ``encode_documents`` to one .bin file); Ray runs on an already started private cluster, whose
-  start-up time is reported separately.
+  start-up time is reported separately;
+- ``--only routes``: hf-bpe (gpt2, 32k) from the counts of the first ``--routes-mb`` MB by route 1
+  (``--from-counts-method repeat``) and route 2 (``merge-loop``) vs HF's ``train_from_iterator`` on the
+  same raw documents (already in memory), best of ``--repeat``, with the three files compared.
 
 Exit status 1 when an identity check fails. Numbers are recorded in docs/benchmarks.md.
 """
@@ -203,6 +207,52 @@ def bench_train(work: Path, source: Path, train_mb: float) -> None:
         )
 
 
+def bench_routes(work: Path, source: Path, megabytes: float, repeat: int) -> None:
+    from tokcli.train.counts import train_from_counts
+    from tokcli.train.hf import build_tokenizer
+    from tokcli.train.options import TrainConfig
+
+    text = work / f"routes-{megabytes:g}mb.jsonl"
+    with open(source, "rb") as src, open(text, "wb") as dst:
+        dst.writelines(line for line, _ in zip(src, range(10**9), strict=False) if dst.tell() < megabytes * 1e6)
+    corpus = CorpusConfig(inputs=(str(text),))
+    documents = [t for batch in Corpus(corpus).text_batches(1000) for t in batch]
+    counts = work / f"routes-counts-{megabytes:g}"
+    shutil.rmtree(counts, ignore_errors=True)
+    summary = run_count(CountConfig(output=str(counts), pretok="gpt2"), corpus, ScaleConfig(workers=2))
+    options = {"preset": "gpt2", "vocab_size": 32000}
+    files: dict[str, bytes] = {}
+
+    def plain() -> None:
+        tokenizer, trainer = build_tokenizer(TrainConfig(**options))  # type: ignore[arg-type]
+        batches = (documents[i : i + 1000] for i in range(0, len(documents), 1000))
+        tokenizer.train_from_iterator(batches, trainer=trainer, length=len(documents))
+        files["plain"] = tokenizer.to_str(pretty=True).encode()
+
+    def route(method: str) -> Callable[[], object]:
+        out = work / f"routes-{method}.json"
+        config = TrainConfig(output=str(out), from_counts=str(counts), from_counts_method=method, **options)  # type: ignore[arg-type]
+        return lambda: (train_from_counts(config), files.__setitem__(method, out.read_bytes()))
+
+    times = {"plain": best(repeat, plain)}
+    for method in ("repeat", "merge-loop"):
+        times[method] = best(repeat, route(method))
+    parallel = os.environ.get("TOKENIZERS_PARALLELISM")
+    distinct = summary.manifest.get("distinct", 0)
+    print(
+        f"routes, {megabytes:g} MB ({len(documents):,} docs, {distinct:,} distinct words), gpt2 32k, "
+        f"best of {repeat}, TOKENIZERS_PARALLELISM={parallel}: train_from_iterator {times['plain']:.2f} s, "
+        f"route 1 (repeat) {times['repeat']:.2f} s, route 2 (merge-loop) {times['merge-loop']:.2f} s; "
+        f"route 2 / route 1 {times['merge-loop'] / times['repeat']:.2f}, "
+        f"route 2 / train_from_iterator {times['merge-loop'] / times['plain']:.2f}, "
+        f"route 1 / train_from_iterator {times['repeat'] / times['plain']:.2f}"
+    )
+    check(
+        f"routes {megabytes:g} MB: route 1, route 2 and train_from_iterator byte-identical",
+        files["plain"] == files["repeat"] == files["merge-loop"],
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=20)
@@ -210,7 +260,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--no-ray", action="store_true")
-    parser.add_argument("--only", choices=["count", "encode", "train"], action="append", help="run only these parts")
+    parser.add_argument(
+        "--only", choices=["count", "encode", "train", "routes"], action="append", help="run only these parts"
+    )
+    parser.add_argument("--routes-mb", type=float, action="append", help="MB for --only routes (repeatable; 4, 20)")
     args = parser.parse_args()
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     work = args.workdir or Path(tempfile.mkdtemp(prefix="tokcli-bench-scale-"))
@@ -241,6 +294,9 @@ def main() -> int:
             bench_encode(work, corpus, args.repeat, use_ray)
         if "train" in parts:
             bench_train(work, source, args.train_mb)
+        if "routes" in parts:  # only when asked for
+            for megabytes in args.routes_mb or [4, 20]:
+                bench_routes(work, source, megabytes, args.repeat)
     finally:
         if use_ray:
             ray.shutdown()

@@ -173,47 +173,52 @@ def merge_in_words(
     lens: Sequence[int] = lengths if lengths is not None else ()
     room = limit - lens[new] if capped else 0  # a neighbour shorter than this may make a pair with new
     merged = 0
+    same = a == b
     for index in indices:
         symbols = words[index]
+        left = symbols.count(a)  # occurrences of a not yet looked at (no exception to end the search)
         freq = freqs[index]
         i = 0
         n = len(symbols) - 1  # last position where a pair can start
         hits = 0
-        try:
-            while True:
-                i = symbols.index(a, i, n)
-                if symbols[i + 1] != b:
-                    i += 1
-                    continue
-                hits += 1
-                if i:
-                    x = symbols[i - 1]
-                    k = x << shift
-                    delta[k | a] = dget(k | a, 0) - freq
-                    if not capped or lens[x] < room:
-                        k |= new
-                        delta[k] = dget(k, 0) + freq
-                        if k in created:
-                            created[k].add(index)
-                        else:
-                            created[k] = {index}
-                if i + 2 <= n:
-                    y = symbols[i + 2]
-                    k = right_b | y
-                    delta[k] = dget(k, 0) - freq
-                    if not capped or lens[y] < room:
-                        k = new_left | y
-                        delta[k] = dget(k, 0) + freq
-                        if k in created:
-                            created[k].add(index)
-                        else:
-                            created[k] = {index}
-                symbols[i : i + 2] = (new,)
-                n -= 1
+        while left:
+            i = symbols.index(a, i)
+            left -= 1
+            if i >= n:
+                break
+            if symbols[i + 1] != b:
                 i += 1
-        except ValueError:
-            if hits:
-                merged += hits * freq
+                continue
+            if same:
+                left -= 1
+            hits += 1
+            if i:
+                x = symbols[i - 1]
+                k = x << shift
+                delta[k | a] = dget(k | a, 0) - freq
+                if not capped or lens[x] < room:
+                    k |= new
+                    delta[k] = dget(k, 0) + freq
+                    if k in created:
+                        created[k].add(index)
+                    else:
+                        created[k] = {index}
+            if i + 2 <= n:
+                y = symbols[i + 2]
+                k = right_b | y
+                delta[k] = dget(k, 0) - freq
+                if not capped or lens[y] < room:
+                    k = new_left | y
+                    delta[k] = dget(k, 0) + freq
+                    if k in created:
+                        created[k].add(index)
+                    else:
+                        created[k] = {index}
+            symbols[i : i + 2] = (new,)
+            n -= 1
+            i += 1
+        if hits:
+            merged += hits * freq
     return merged
 
 

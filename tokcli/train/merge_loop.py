@@ -157,15 +157,17 @@ def train_bpe(
     emitted: list[int] = []
     stop_reason = "vocab_size"
     mask = MAX_TOKENS - 1
-    get = pair_counts.get
+    pop, push = heapq.heappop, heapq.heappush
     while len(tokens) < vocab_size:
         if not heap:
             stop_reason = "no_pairs"
             break
-        stored, key, _, positions = heapq.heappop(heap)
-        count = _u64(pair_counts[key])
+        stored, key, _, positions = pop(heap)
+        count = pair_counts[key]
+        if not 0 <= count < _HALF:
+            count = _u64(count)
         if -stored != count:
-            heapq.heappush(heap, (-count, key, seq, positions))
+            push(heap, (-count, key, seq, positions))
             seq += 1
             continue
         if count < 1 or min_frequency > count:
@@ -178,16 +180,15 @@ def train_bpe(
             if new >= MAX_TOKENS:
                 raise ValueError(f"vocabularies above {MAX_TOKENS} tokens are not supported")
         emitted.append(key)
-        delta: dict[int, int] = {}
-        created: dict[int, set[int]] = {}
-        merge_in_words(symbols, freqs, positions, a, b, new, delta, created, lengths if capped else None, limit)
-        for pair, change in delta.items():
-            pair_counts[pair] = get(pair, 0) + change
+        created: dict[int, set[int]] = {}  # HF's where_to_update: the words where this step made each pair
+        merge_in_words(symbols, freqs, positions, a, b, new, pair_counts, created, lengths if capped else None, limit)
         for pair, made in created.items():
             count = pair_counts[pair]
-            if _i32(count) > 0:
-                heapq.heappush(heap, (-_u64(count), pair, seq, made))
-                seq += 1
+            if 0 < count < _HALF:
+                push(heap, (-count, pair, seq, made))
+            elif _i32(count) > 0:
+                push(heap, (-_u64(count), pair, seq, made))
+            seq += 1
 
     last = {key: step for step, key in enumerate(emitted)}
     merges = [(tokens[key >> PAIR_SHIFT], tokens[key & mask]) for step, key in enumerate(emitted) if last[key] == step]
