@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 # (1e-7) would otherwise be larger than the count differences the LP must respect.
 SCALE = 1e6
 TOLERANCE = 1e-6  # on the SCALE above: one part in 10^12 of a category's pairs
-PRUNE_SLACK = 1e-3  # a row whose activity exceeds this is not binding
 PRUNE_MIN = 500  # only rebuild the model when at least this many rows can go
 SPLIT_DEPTH = 4  # up to 2**4 - 1 violated steps found per segment and sweep
 PHASE_START = 1000  # merges in the first phase of solve_mixture(phased=True)
@@ -400,6 +399,7 @@ def solve_mixture(
     The LP lives in one HiGHS model (``_Model``): each round appends the new columns and rows and
     re-optimises from the previous basis (dual simplex warm start), as cutting-plane methods do.
     """
+    import highspy
     import numpy as np
 
     started = time.monotonic()
@@ -456,14 +456,19 @@ def solve_mixture(
             slack_step[t] = x[c]
         slack_pair = {p: float(x[c]) for p, c in model.pair_slack.items()}
         if prune:
-            # Drop constraint rows with slack (non-binding at this optimum) that were never dropped
-            # before: the model stays small, and a dropped row the sweep finds violated again is
-            # re-added for good, so the loop still ends, and ends at the optimum of the full LP.
-            activity = np.asarray(solution.row_value)
+            # Drop the constraint rows whose slack is basic (their dual is zero: removing them keeps
+            # this optimum, and the basis stays valid) that were never dropped before: the model
+            # stays small, and a dropped row the sweep finds violated again is re-added for good, so
+            # the loop still ends, and ends at the optimum of the full LP. Basic, not just non-binding:
+            # the LP is very degenerate (at T = 10,000 on 30 categories, 34,000 rows hold with equality
+            # and 7,400 have a non-zero dual); dropping the degenerate ones too keeps 24,000 rows
+            # instead of 38,000 (HiGHS time -19%).
+            row_status = model.highs.getBasis().row_status
+            basic = highspy.HighsBasisStatus.kBasic
             drop = [
                 j
                 for j, key in enumerate(model.rows)
-                if key is not None and activity[j] > PRUNE_SLACK and key not in dropped_once
+                if key is not None and row_status[j] == basic and key not in dropped_once
             ]
             if len(drop) >= PRUNE_MIN:
                 for j in drop:
