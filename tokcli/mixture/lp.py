@@ -24,7 +24,7 @@ here: more rounds than 10 but smaller models, HiGHS CPU -20% on 30 categories at
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -209,6 +209,9 @@ def _sweep(
     # Violated steps of each segment, worst first: the range minimum, then (breadth first) the minima
     # of the sub-ranges on either side, to ``SPLIT_DEPTH`` levels; a sub-range whose minimum is not
     # violated holds no violation.
+    # A sub-range's violations are at most its parent's, so once more than ``head`` violations are
+    # found, only the sub-ranges of those above the head-th largest can still rank among the first.
+    head = 8 * per_round
     found_seg, found_step, found_excess = [], [], []
     seg, a, b = candidates, lo[candidates], hi[candidates]
     for _ in range(SPLIT_DEPTH):
@@ -217,19 +220,26 @@ def _sweep(
         worst = _range_argmin(theta, a, b)
         excess = level[seg] - theta[worst]
         ok = excess > TOLERANCE
-        seg, a, b, worst = seg[ok], a[ok], b[ok], worst[ok]
+        seg, a, b, worst, excess = seg[ok], a[ok], b[ok], worst[ok], excess[ok]
         found_seg.append(seg)
         found_step.append(worst)
-        found_excess.append(excess[ok])
+        found_excess.append(excess)
         left, right = worst > a, b > worst + 1
+        bound = np.concatenate([excess[left], excess[right]])
         seg = np.concatenate([seg[left], seg[right]])
         a, b = np.concatenate([a[left], worst[right] + 1]), np.concatenate([worst[left], b[right]])
+        found = sum(map(len, found_excess))
+        if found > head:
+            threshold = np.partition(np.concatenate(found_excess), found - head)[found - head]
+            keep = bound >= threshold
+            seg, a, b = seg[keep], a[keep], b[keep]
+    violated = len(found_seg[0])
     candidates = np.concatenate(found_seg)
     worst = np.concatenate(found_step)
     excess = np.concatenate(found_excess)
     chosen: list[tuple[int, int]] = []
     taken: dict[int, int] = {}
-    for index in np.argsort(-excess, kind="stable").tolist():
+    for index in _worst_first(excess, head):
         t, p = int(worst[index]), int(events.group_pair[candidates[index]])
         if (t, p) in known or taken.get(t, 0) >= per_step:
             continue
@@ -237,7 +247,21 @@ def _sweep(
         chosen.append((t, p))
         if len(chosen) >= per_round:
             break
-    return chosen, len(candidates)
+    return chosen, violated
+
+
+def _worst_first(excess: npt.NDArray[np.float64], head: int) -> Iterator[int]:
+    """Indices by decreasing excess, ties in index order (a stable sort of -excess), sorting only the
+    ``head`` largest first: a round takes at most a few thousand of them, and fully sorting the
+    millions of violations of a phase's first rounds took 60% of the sweep."""
+    import numpy as np
+
+    if len(excess) <= 2 * head:
+        yield from np.argsort(-excess, kind="stable").tolist()
+        return
+    threshold = np.partition(excess, len(excess) - head)[len(excess) - head]
+    for part in (np.flatnonzero(excess >= threshold), np.flatnonzero(excess < threshold)):
+        yield from part[np.argsort(-excess[part], kind="stable")].tolist()
 
 
 def _phases(first_step: int, steps: int) -> list[int]:
