@@ -104,11 +104,7 @@ def train_tokenizer(
         if config.superword_transition is not None:
             from tokcli.train.superbpe import train_superword
 
-            if "-" in corpus.config.inputs:
-                from tokcli.errors import UsageError
-
-                raise UsageError("superword training reads the corpus twice and cannot read stdin", hint="pass files")
-            text, facts = train_superword(config, lambda: corpus.text_batches(batch_size))
+            text, facts = train_superword(config, batches)
         else:
             from tokcli.train.hf import train_hf
 
