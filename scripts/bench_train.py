@@ -16,9 +16,14 @@ sentencepiece (--spm-backends, --spm-mb of the same text, --spm-vocab):
   5. plain ``SentencePieceTrainer.train(input=text file)`` with the options tokcli passes.
   Goal: 4 <= 1.1 x 5 with the same pieces and scores; peak RSS <= 1.2 x 5.
 --phases: train(files) at vocab 300 and --vocab, rayon at 2 threads and 1 (counting vs the merge loop).
+--superword (only this): ``tokcli train --superword-transition T`` vs plain hf-bpe ``tokcli train`` to the
+  same --superword-vocab on the same text (../shared/corpora/lang en, de, fr, es in order, cut at each size
+  of --superword-mb by --max-bytes: 5 MB is English only); prints the ratio and the superword file's sha256.
 
 Usage:  python scripts/bench_train.py [--mb 50] [--vocab 32000] [--repeat 2]
             [--spm-mb 50] [--spm-vocab 32000] [--spm-backends spm-bpe,spm-unigram] [--skip-hf] [--phases]
+        python scripts/bench_train.py --superword [--superword-mb 5,20] [--superword-vocab 16000]
+            [--superword-transition 12000] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -225,6 +230,31 @@ def bench_spm(folder: Path, args: argparse.Namespace) -> None:
         print(f"  pieces and scores identical: {same}", flush=True)
 
 
+def bench_superword(folder: Path, args: argparse.Namespace) -> None:
+    import hashlib
+
+    names = ("lang/en.jsonl", "lang/de.jsonl", "lang/fr.jsonl", "lang/es.jsonl")
+    inputs = [str(SHARED / name) for name in names] if SHARED.is_dir() else [str(ROOT / "tests" / "data")]
+    vocab, transition = str(args.superword_vocab), str(args.superword_transition)
+    for mb in args.superword_mb.split(","):
+        print(
+            f"superword: {' '.join(inputs)} --max-bytes {mb}MB; vocab {vocab}, transition {transition}; "
+            f"best of {args.repeat}",
+            flush=True,
+        )
+        common = [sys.executable, "-m", "tokcli", "-q", "train", *inputs, "--max-bytes", f"{mb}MB",
+                  "--vocab-size", vocab]  # fmt: skip
+        superword = folder / f"superword-{mb}.json"
+        runs = {
+            "tokcli superword": [*common, "--superword-transition", transition, "-o", str(superword)],
+            "tokcli hf-bpe": [*common, "-o", str(folder / f"plain-{mb}.json")],
+        }
+        best, _ = compare(runs, args.repeat)
+        digest = hashlib.sha256(superword.read_bytes()).hexdigest()
+        ratio = best["tokcli superword"] / best["tokcli hf-bpe"]
+        print(f"  superword / hf-bpe: {ratio:.2f}; superword file sha256 {digest}", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=50.0, help="hf-bpe data, MB")
@@ -235,8 +265,15 @@ def main() -> int:
     parser.add_argument("--spm-backends", default="spm-bpe,spm-unigram")
     parser.add_argument("--skip-hf", action="store_true")
     parser.add_argument("--phases", action="store_true", help="also time train(files)'s counting vs merging")
+    parser.add_argument("--superword", action="store_true", help="only: superword training vs plain hf-bpe")
+    parser.add_argument("--superword-mb", default="5,20", help="superword: sizes in MB, comma-separated")
+    parser.add_argument("--superword-vocab", type=int, default=16000)
+    parser.add_argument("--superword-transition", type=int, default=12000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
+        if args.superword:
+            bench_superword(Path(tmp), args)
+            return 0
         if args.phases:
             bench_phases(Path(tmp), args)
         if not args.skip_hf:
