@@ -23,9 +23,11 @@ Heavy modules (datasets, pyarrow, orjson, zstandard) are imported inside functio
 from __future__ import annotations
 
 import codecs
+import functools
 import glob
 import io
 import itertools
+import operator
 import os
 import re
 import socket
@@ -97,7 +99,11 @@ class RawBatch:
         # Per text, not len("".join(texts).encode()): joining texts of different str kinds widens the
         # whole batch to UCS-4 first, which measured 13x slower.
         if self._total is None:
-            self._total = sum(self._sizes if self._sizes is not None else map(len, map(str.encode, self.texts)))
+            if self._sizes is not None:
+                self._total = sum(self._sizes)
+            else:  # ASCII texts (len is their size, str.isascii is O(1)) are not encoded
+                wide = list(itertools.filterfalse(str.isascii, self.texts))
+                self._total = sum(map(len, self.texts)) - sum(map(len, wide)) + sum(map(len, map(str.encode, wide)))
         return self._total
 
     def source_at(self, i: int) -> str:
@@ -523,34 +529,126 @@ def read_jsonl(
 
     Empty texts are dropped unless ``keep_empty``; blank lines are always skipped. A line longer than
     ``max_line_bytes`` raises InputError after that many bytes were read, never more."""
-    import functools
-
-    import orjson
-
     head = _peek(fh)
     if (nul := head.find(b"\0")) >= 0:  # never valid JSON: fail before reading a first line of NULs
         raise _binary_error(f"{label}:1", nul)
     if head.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] == b"[":
         yield from _read_json_array(fh, label, source, text_field, id_field, errors, batch_size, max_line_bytes)
         return
-    loads = orjson.loads
+    reader = _JsonlReader(label, path, text_field, id_field, errors, keep_empty, max_line_bytes)
     texts: list[str] = []
     ids: list[str | None] = []
-    any_id = False
-    lineno = 0
-    # readline(limit) instead of iterating the file: a line without a newline is never read whole
-    lines = iter(functools.partial(fh.readline, max_line_bytes + 1), b"")
     try:
-        for lineno, line in enumerate(lines, 1):
+        for chunk_texts, chunk_ids in reader.chunks(fh):
+            texts += chunk_texts
+            ids += chunk_ids
+            while len(texts) >= batch_size:
+                yield _id_batch(texts[:batch_size], ids[:batch_size], source)
+                del texts[:batch_size], ids[:batch_size]
+    except (TokcliError, MemoryError):
+        raise
+    except Exception as exc:  # decompression failures surface while reading
+        raise InputError(
+            f"{label}: truncated or corrupt file after line {reader.lineno} ({type(exc).__name__}: {exc})",
+            hint="re-download or re-compress the file",
+        ) from exc
+    if texts:
+        yield _id_batch(texts, ids, source)
+
+
+def _id_batch(texts: list[str], ids: list[str | None], source: str) -> RawBatch:
+    return RawBatch(texts, None if ids.count(None) == len(ids) else ids, source)
+
+
+class _JsonlReader:
+    """The documents of a JSON lines stream, in chunks of (texts, ids).
+
+    The reference behaviour is :meth:`lines`: ``readline(max_line_bytes + 1)`` and one ``orjson.loads``
+    per line (so a longer line is never read whole). :meth:`chunks` gives the same documents and errors
+    faster: it reads blocks of whole lines and parses a block with one ``map`` when every line in it is
+    short enough and a JSON object with a string text (no Python loop per line: ~0.15 s less per 50 MB);
+    any other block goes through :meth:`lines` (blank lines, BOM, bad records, errors, long lines), and
+    a line still unfinished after ``max_line_bytes`` sends the rest of the stream there.
+    """
+
+    def __init__(
+        self, label: str, path: str | None, text_field: str, id_field: str, errors: str, keep_empty: bool, limit: int
+    ) -> None:
+        self.label, self.path, self.text_field, self.id_field = label, path, text_field, id_field
+        self.errors, self.keep_empty, self.limit = errors, keep_empty, limit
+        self.lineno = 0  # lines read so far
+
+    def chunks(self, fh: IO[bytes]) -> Iterator[tuple[list[str], list[str | None]]]:
+        parts: list[bytes] = []  # the unfinished line
+        pending = 0
+        while chunk := fh.read(BLOCK):
+            cut = chunk.rfind(b"\n")
+            if cut < 0:
+                parts.append(chunk)
+                pending += len(chunk)
+                if pending > self.limit:  # what readline(limit + 1) would now cut: the reference from here on
+                    yield from self.lines(io.BufferedReader(_Prefixed(b"".join(parts), fh), buffer_size=BLOCK))
+                    return
+                continue
+            parts.append(chunk[: cut + 1])
+            block = b"".join(parts)
+            parts = [chunk[cut + 1 :]]
+            pending = len(parts[0])
+            yield from self.block(block)
+        if pending:
+            yield from self.block(b"".join(parts))
+
+    def block(self, block: bytes) -> Iterator[tuple[list[str], list[str | None]]]:
+        """The documents of ``block``, whole lines (each ends with a newline, or the stream ends)."""
+        fast = self._parse(block)
+        if fast is None:
+            yield from self.lines(io.BytesIO(block))
+        else:
+            yield fast
+
+    def _parse(self, block: bytes) -> tuple[list[str], list[str | None]] | None:
+        """One ``map`` over the lines; None unless each is a short JSON object with a string text."""
+        import orjson
+
+        lines = block.split(b"\n")
+        if not lines[-1]:
+            lines.pop()
+        if len(block) > self.limit and max(map(len, lines), default=0) > self.limit:
+            return None
+        try:
+            records = list(map(orjson.loads, lines))
+            texts = list(map(operator.itemgetter(self.text_field), records))
+        except MemoryError:
+            raise
+        except Exception:
+            return None
+        if set(map(type, texts)) != {str} or ("" in texts and not self.keep_empty):
+            return None
+        self.lineno += len(lines)
+        ids = list(map(dict.get, records, itertools.repeat(self.id_field)))
+        if ids.count(None) != len(ids) and set(map(type, ids)) != {str}:
+            ids = [i if i is None or i.__class__ is str else str(i) for i in ids]
+        return texts, ids
+
+    def lines(self, fh: IO[bytes]) -> Iterator[tuple[list[str], list[str | None]]]:
+        """The reference: line by line (chunks of one document)."""
+        import orjson
+
+        loads = orjson.loads
+        limit, label, path, text_field = self.limit, self.label, self.path, self.text_field
+        # readline(limit) instead of iterating the file: a line without a newline is never read whole
+        for line in iter(functools.partial(fh.readline, limit + 1), b""):
+            self.lineno += 1
+            lineno = self.lineno
             try:
                 record = loads(line)
                 text = record[text_field]
             except MemoryError:
                 raise
             except Exception:
-                if len(line) > max_line_bytes:
-                    _too_long_jsonl_line(line, lineno, label, path, max_line_bytes)
-                found = _jsonl_slow_path(line, lineno, label, path, text_field, errors)
+                if len(line) > limit:
+                    _too_long_jsonl_line(line, lineno, label, path, limit)
+                found = _jsonl_slow_path(line, lineno, label, path, text_field, self.errors)
                 if found is None:
                     continue
                 record, text = found
@@ -558,27 +656,10 @@ def read_jsonl(
                 if text is None:
                     continue
                 raise _type_error(f"{label}:{lineno}", text_field, text)
-            if not text and not keep_empty:
+            if not text and not self.keep_empty:
                 continue
-            texts.append(text)
-            ident = record.get(id_field)
-            if ident is not None:
-                any_id = True
-                ids.append(ident if ident.__class__ is str else str(ident))
-            else:
-                ids.append(None)
-            if len(texts) >= batch_size:
-                yield RawBatch(texts, ids if any_id else None, source)
-                texts, ids, any_id = [], [], False
-    except (TokcliError, MemoryError):
-        raise
-    except Exception as exc:  # decompression failures surface while iterating lines
-        raise InputError(
-            f"{label}: truncated or corrupt file after line {lineno} ({type(exc).__name__}: {exc})",
-            hint="re-download or re-compress the file",
-        ) from exc
-    if texts:
-        yield RawBatch(texts, ids if any_id else None, source)
+            ident = record.get(self.id_field)
+            yield [text], [ident if ident is None or ident.__class__ is str else str(ident)]
 
 
 def _too_long_jsonl_line(line: bytes, lineno: int, label: str, path: str | None, limit: int) -> None:

@@ -83,7 +83,7 @@ def test_any_broken_process_pool_is_the_same_one_line_error(
     def broken(**kwargs: object) -> None:
         raise BrokenProcessPool("A process in the process pool was terminated abruptly")
 
-    monkeypatch.setattr(cli_app, "_register_commands", lambda: None)
+    monkeypatch.setattr(cli_app, "_register_commands", lambda args: None)
     monkeypatch.setattr(cli_app, "app", broken)
     assert cli_app.main(["infer-mixture"]) == ExitCode.ERROR
     err = capsys.readouterr().err

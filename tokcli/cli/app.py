@@ -14,8 +14,10 @@ import sys
 import time
 import traceback
 from types import FrameType
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 try:  # Recent Typer vendors click as typer._click; older releases use click itself.
     from typer._click.exceptions import UsageError as ClickUsageError
@@ -26,7 +28,19 @@ from tokcli import __version__
 from tokcli.cli.console import STATE, log_event, print_error, setup_logging
 from tokcli.errors import ExitCode, Interrupted, TokcliError
 
+
+class _Group(TyperGroup):
+    """The app's click group; plain parameter values are converted without pydantic (tokcli.cli.fastparams)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from tokcli.cli.fastparams import install
+
+        install(self)
+
+
 app = typer.Typer(
+    cls=_Group,
     name="tokcli",
     help="Train, apply, compare and audit tokenizers. Data goes to stdout; messages go to stderr.",
     no_args_is_help=True,
@@ -112,9 +126,11 @@ def _out_of_memory_message() -> str:
     )
 
 
-def _register_commands() -> None:
+def _register_commands(args: list[str]) -> None:
     # Imported here so each command module can import `app` helpers without a cycle.
-    from tokcli.cli import commands  # noqa: F401
+    from tokcli.cli.commands import register
+
+    register(args)
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -152,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: list[str]) -> int:
     """Run the app; turn every outcome into an exit code and at most one error line."""
     try:
-        _register_commands()
+        _register_commands(args)
         result = app(args=args, prog_name="tokcli", standalone_mode=False)
         if result == ExitCode.INTERRUPTED:
             # Typer turns Ctrl-C into a silent exit code 130; say what happened, as for SIGTERM.

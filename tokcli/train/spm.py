@@ -83,11 +83,27 @@ def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path, *
     return run_spm_trainer(config, output, lambda scratch: {"sentence_iterator": sentences()})
 
 
+# Line boundaries of str.splitlines besides "\n" (sentencepiece's reader splits at "\n" only).
+_OTHER_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
 def _lines_bytes(batch: list[str]) -> bytes:
-    """The sentences of a batch of documents, one per line, as UTF-8."""
+    """The sentences of a batch of documents, one per line, as UTF-8: the lines of every document
+    (``str.splitlines``) that are not blank.
+
+    The batch is joined once; when no document holds a line boundary and none is blank (the usual
+    case: checked with C-level searches) the joined text is the answer, else it is split once (the
+    joins only add empty lines, which are dropped like blank ones)."""
     from tokcli.train.hf import encode_utf8
 
-    lines = [line for document in batch for line in document.splitlines() if line.strip()]
+    text = "\n".join(batch)
+    if (
+        text.count("\n") == len(batch) - 1
+        and all(map(str.strip, batch))  # no blank document (strip returns the document itself when it can)
+        and not any(mark in text for mark in _OTHER_BREAKS)
+    ):
+        return encode_utf8(text + "\n")
+    lines = list(filter(str.strip, text.splitlines()))
     return encode_utf8("\n".join(lines) + "\n") if lines else b""
 
 

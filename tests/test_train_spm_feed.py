@@ -1,0 +1,47 @@
+"""What tokcli sends to sentencepiece's reader: the lines of the documents (tokcli.train.spm._lines_bytes),
+checked against the per-document definition on documents full of line boundaries and blanks."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from tokcli.errors import InputError
+from tokcli.train.spm import _lines_bytes
+
+FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "400")), deadline=None)
+# every str.splitlines boundary, whitespace that str.strip removes, and ordinary text
+MARKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029 \t\xa0\u3000\x1f"
+documents = st.lists(
+    st.one_of(
+        st.text(alphabet=st.sampled_from(MARKS + "ab€😀"), max_size=12),
+        st.text(max_size=12),
+        st.sampled_from(["plain text", "été", "x" * 40]),
+    ),
+    max_size=12,
+)
+
+
+def reference(batch: list[str]) -> bytes:
+    lines = [line for document in batch for line in document.splitlines() if line.strip()]
+    return ("\n".join(lines) + "\n").encode() if lines else b""
+
+
+@FUZZ
+@given(documents)
+@example(["a", " "])
+@example(["a", ""])
+@example(["a\u2028b", "c"])
+@example(["a\r", "b"])
+@example(["a\n\n", "b"])
+def test_lines_are_the_non_blank_lines_of_each_document(batch: list[str]) -> None:
+    assert _lines_bytes(batch) == reference(batch)
+
+
+def test_common_case_and_an_unpaired_surrogate() -> None:
+    assert _lines_bytes(["one", "two 😀", " three "]) == "one\ntwo 😀\n three \n".encode()
+    with pytest.raises(InputError, match="unpaired surrogate"):
+        _lines_bytes(["ok", "bad \ud800"])
