@@ -30,6 +30,7 @@ from tokcli.mixture import (
 )
 from tokcli.mixture.lp import SCALE
 from tokcli.mixture.merges import pair_key, split_pair
+from tokcli.presets import PRESETS
 
 DATA = Path(__file__).parent / "data"
 BYTES = [bytes([b]) for b in range(256)]
@@ -179,6 +180,36 @@ def test_fast_regex_pretokenizer_equals_hf(tmp_path: Path) -> None:
         regex_pretokenizer("(unclosed")
 
 
+
+
+def test_regex_pretokenizer_cuts_new_unicode_as_the_tokenizers_engines(tmp_path: Path) -> None:
+    """The ``regex`` module's newer Unicode tables put e.g. U+0558 (Armenian, Unicode 16) outside \\p{L},
+    Oniguruma (HF) and Rust's regex (tiktoken) inside: such documents are cut by HF's engine."""
+    import regex
+
+    text = " \u0531\u0558\u0561 ok \u0295x 12\u0558"
+    pattern = PRESETS["gpt2"].hf
+    hf = tokenizers_pre_split(pattern, text)
+    assert regex.findall(pattern, text) != hf  # the two engines really disagree here
+    expected = [w.encode("utf-8") for w in hf]
+    assert GPT2.build()(text) == expected  # a ranks file's pattern (tiktoken spelling)
+    assert GPT2.count([text, text]) == Counter({w: 2 * expected.count(w) for w in expected})
+    path = _train_hf(tmp_path, lines_of(DATA / "austen.txt")[:50], 300)
+    assert hf_pretokenizer(path).build()(text) == expected  # a tokenizer.json's ByteLevel(use_regex)
+    # and the same as HF's own pre-tokenizer of that file, mapped back to bytes
+    from tokenizers import Tokenizer
+
+    from tokcli.loading.bytes_ import unicode_to_bytes
+
+    table = unicode_to_bytes()
+    own = Tokenizer.from_file(str(path)).pre_tokenizer.pre_tokenize_str(text)
+    assert [bytes(table[c] for c in piece) for piece, _ in own] == expected
+
+
+def tokenizers_pre_split(pattern: str, text: str) -> list[str]:
+    from tokenizers import Regex, pre_tokenizers
+
+    return [piece for piece, _ in pre_tokenizers.Split(Regex(pattern), behavior="isolated").pre_tokenize_str(text)]
 # ---------------------------------------------------------------- the LP
 
 

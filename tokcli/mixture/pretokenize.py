@@ -171,6 +171,32 @@ def _byte_level(word: str) -> bytes:
 
 
 def _regex_pieces(pattern: str, prefix_space: bool) -> Callable[[str], list[str]]:
+    """Words cut by ``pattern``. A preset's regex (either spelling) is cut as the tokenizer's own engine
+    cuts it: HF runs it with Oniguruma and tiktoken with Rust's regex, which agree on every character
+    class the presets use, while the ``regex`` module's newer Unicode tables put about 17,500 code points
+    (e.g. Armenian U+0558, added in Unicode 16) in other classes. So the ``regex`` module cuts a document
+    only when :mod:`tokcli.scale.fastwords` proves it exact for it (no such code point, the installed
+    library versions), and HF's ``Split(Regex)`` cuts the others. Other patterns: the ``regex`` module."""
+    from tokcli.scale.fastwords import splitter
+
+    hf_spelling = next((p.hf for p in PRESETS.values() if pattern in (p.hf, p.tiktoken)), None)
+    cutter = splitter(hf_spelling, None) if hf_spelling is not None else None
+    if hf_spelling is not None:
+        from tokenizers import Regex, pre_tokenizers
+
+        engine = pre_tokenizers.Split(Regex(hf_spelling), behavior="isolated")
+
+        def exact(text: str) -> list[str]:
+            if prefix_space and not text.startswith(" "):
+                text = " " + text
+            words = cutter(text) if cutter is not None else None
+            return words if words is not None else [piece for piece, _ in engine.pre_tokenize_str(text)]
+
+        return exact
+    return _regex_module_pieces(pattern, prefix_space)
+
+
+def _regex_module_pieces(pattern: str, prefix_space: bool) -> Callable[[str], list[str]]:
     import regex
 
     compiled = regex.compile(pattern)
