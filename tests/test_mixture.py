@@ -425,7 +425,8 @@ def test_recovers_a_known_mixture(tmp_path: Path) -> None:
     texts, truth = _mixture_texts(first, weights, 50_000)
     path = _train_hf(tmp_path, texts, 900)
     config = InferMixtureConfig(merges=600, cache=False, threads=1)
-    result = infer_mixture_from(read_hf_merges(path), hf_pretokenizer(path), second, config)
+    said: list[str] = []
+    result = infer_mixture_from(read_hf_merges(path), hf_pretokenizer(path), second, config, progress=said.append)
     got = result.proportions
     assert sum(got.values()) == pytest.approx(1.0)
     assert [r["proportion"] for r in result.rows] == sorted(got.values(), reverse=True)
@@ -435,6 +436,9 @@ def test_recovers_a_known_mixture(tmp_path: Path) -> None:
     assert error < uniform / 10
     meta = result.meta
     assert meta["solver"]["status"] == "optimal" and meta["merges_used"] == 600
+    # one status per stage and per LP round, for the progress display
+    assert said[0] == "counting and replaying 600 merges in 3 categories"
+    assert len(said) == 1 + meta["solver"]["rounds"] and said[-1].startswith(f"LP round {meta['solver']['rounds']}:")
     assert set(meta["sample_bytes"]) == set(cats) and meta["unit"] == "bytes"
     assert sum(meta["pair_shares"].values()) == pytest.approx(1.0, abs=1e-6)
 

@@ -8,6 +8,7 @@ import sys
 import typer
 
 from tokcli.cli.app import app
+from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json, format_option, render, resolve_format
 from tokcli.corpus import CorpusConfig
@@ -41,7 +42,10 @@ def infer_mixture_command(
     if not settings.tokenizer:
         raise typer.BadParameter("give the tokenizer file", param_hint="'-t/--tokenizer'")
     tokenizer = load_tokenizer(settings.tokenizer, pattern=settings.pattern)
-    result = infer_mixture(settings, config["corpus"], tokenizer)
+    with progress_bar("infer-mixture", unit="rounds") as update:
+        result = infer_mixture(
+            settings, config["corpus"], tokenizer, progress=lambda status: update(0, description=status)
+        )
     for warning in result.warnings:
         log.warning("%s", warning)
     if fmt == "json":

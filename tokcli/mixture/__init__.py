@@ -16,7 +16,7 @@ import dataclasses
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -334,10 +334,13 @@ def infer_mixture_from(
     added_tokens: Iterable[bytes] = (),
     tokenizer_meta: Mapping[str, Any] | None = None,
     word_counts: Mapping[str, tuple[Counter[bytes], int]] | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> MixtureResult:
     """Proportions of ``categories`` (name -> documents) in the data that ``merges`` (ordered byte
     pairs of a BPE tokenizer) were learnt from, with solver and sampling metadata. Merges building one
-    of ``added_tokens`` (added by hand, not learnt) are dropped."""
+    of ``added_tokens`` (added by hand, not learnt) are dropped. ``progress`` gets a one-line status
+    at each stage and LP round (a large LP takes minutes)."""
+    say = progress or (lambda _: None)
     started = time.monotonic()
     if word_counts is not None:
         categories = dict.fromkeys(word_counts, ())
@@ -355,6 +358,7 @@ def infer_mixture_from(
         warnings.append(f"merges={config.merges} exceeds the {len(table.merges)} usable merges; using all of them")
     if config.skip_merges >= steps:
         raise UsageError(f"skip_merges={config.skip_merges} leaves none of the {steps} merges used")
+    say(f"counting and replaying {steps:,} merges in {len(categories)} categories")
     if word_counts is not None:
         counted = replay_word_counts(word_counts, table, pretokenizer, steps, threads=config.threads)
     else:
@@ -379,6 +383,10 @@ def infer_mixture_from(
         per_step=config.per_step,
         per_round=config.per_round,
         max_rounds=config.max_rounds,
+        progress=lambda h: say(
+            f"LP round {h['round']:.0f}: merges up to {h['phase_steps']:,.0f} of {steps:,}, "
+            f"{h['rows']:,.0f} constraints, objective {h['objective']:.8g}"
+        ),
     )
     if lp.violations_left:
         warnings.append(f"stopped after {lp.rounds} rounds with violated constraints left; raise max_rounds")
@@ -472,7 +480,12 @@ def _documents(corpus_config: CorpusConfig, category: Category, limit: int) -> I
         yield from batch
 
 
-def infer_mixture(config: InferMixtureConfig, corpus_config: CorpusConfig, tokenizer: LoadedTokenizer) -> MixtureResult:
+def infer_mixture(
+    config: InferMixtureConfig,
+    corpus_config: CorpusConfig,
+    tokenizer: LoadedTokenizer,
+    progress: Callable[[str], None] | None = None,
+) -> MixtureResult:
     """``tokcli infer-mixture``: categories read with the corpus reader, merges from the loaded tokenizer."""
     merges = tokenizer.merges()
     if merges is None:
@@ -496,11 +509,20 @@ def infer_mixture(config: InferMixtureConfig, corpus_config: CorpusConfig, token
 
         words = source_word_counts(config.counts, pretokenizer.count)
         return infer_mixture_from(
-            merges, pretokenizer, {}, config, added_tokens=added, tokenizer_meta=meta, word_counts=words
+            merges,
+            pretokenizer,
+            {},
+            config,
+            added_tokens=added,
+            tokenizer_meta=meta,
+            word_counts=words,
+            progress=progress,
         )
     categories = plan_categories(config)
     # the corpus reader stops BEFORE the document that would pass its limit; ask for a little more so
     # that the sample reaches sample_bytes (infer_mixture_from cuts it there)
     limit = config.sample_bytes + 1_000_000
     texts = {c.name: _documents(corpus_config, c, limit) for c in categories}
-    return infer_mixture_from(merges, pretokenizer, texts, config, added_tokens=added, tokenizer_meta=meta)
+    return infer_mixture_from(
+        merges, pretokenizer, texts, config, added_tokens=added, tokenizer_meta=meta, progress=progress
+    )
