@@ -165,7 +165,7 @@ def merge_in_words(
     counted only when its two lengths add up to less than ``limit`` (HF's ``max_token_length`` rule).
     A word without the pair is left as it is.
     """
-    dget = delta.get
+    dget, cget = delta.get, created.get
     shift = PAIR_SHIFT
     right_b = b << shift
     new_left = new << shift
@@ -199,10 +199,11 @@ def merge_in_words(
                 if not capped or lens[x] < room:
                     k |= new
                     delta[k] = dget(k, 0) + freq
-                    if k in created:
-                        created[k].add(index)
-                    else:
+                    made = cget(k)
+                    if made is None:
                         created[k] = {index}
+                    else:
+                        made.add(index)
             if i + 2 <= n:
                 y = symbols[i + 2]
                 k = right_b | y
@@ -210,10 +211,11 @@ def merge_in_words(
                 if not capped or lens[y] < room:
                     k = new_left | y
                     delta[k] = dget(k, 0) + freq
-                    if k in created:
-                        created[k].add(index)
-                    else:
+                    made = cget(k)
+                    if made is None:
                         created[k] = {index}
+                    else:
+                        made.add(index)
             symbols[i : i + 2] = (new,)
             n -= 1
             i += 1
