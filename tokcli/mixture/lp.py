@@ -23,6 +23,8 @@ here: more rounds than 10 but smaller models, HiGHS CPU -20% on 30 categories at
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -277,6 +279,25 @@ def _phases(first_step: int, steps: int) -> list[int]:
     return limits
 
 
+def _quiet_highs() -> Any:
+    """A ``highspy.Highs`` with its log off. Recent HiGHS releases (1.16) print a banner from C++ to
+    the process's standard output while the object is built, before any option can be set; stdout
+    carries tokcli's data, so file descriptor 1 points to /dev/null for that moment."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+        highs = highspy.Highs()
+        highs.setOptionValue("output_flag", False)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    return highs
+
+
 class _Model:
     """The LP in HiGHS, in a sparse form equivalent to the rows above. Mixture counts are shared: a
     step's chosen-merge level y_t = sum_i a_i c_i[m(t)](t) + v_t, and the count of pair p over one
@@ -293,9 +314,11 @@ class _Model:
         self.events = events
         self.n = n = events.n
         self.inf = highspy.kHighsInf
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = _quiet_highs()
         self.highs.setOptionValue("random_seed", 0)
+        # the dual simplex runs serially anyway; HiGHS would otherwise start a worker thread per CPU,
+        # past --threads (tokcli.resources)
+        self.highs.setOptionValue("threads", 1)
         # Devex pricing: each round adds rows to a warm-started model, and the default (dual steepest
         # edge) recomputes its weights for the whole basis at every run (a solve per row); Devex needs
         # more iterations but cheaper ones (HiGHS time about -35% at T = 3,000, 30 categories).
