@@ -1,5 +1,6 @@
-"""What tokcli sends to sentencepiece's reader: the lines of the documents (tokcli.train.spm._lines_bytes),
-checked against the per-document definition on documents full of line boundaries and blanks."""
+"""What tokcli sends to sentencepiece: the non-blank lines of the documents (tokcli.train.spm._sentences for
+the sentence_iterator feed, _lines_bytes for the pipe), checked against the per-document definition on
+documents full of line boundaries and blanks."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tokcli.errors import InputError
-from tokcli.train.spm import _lines_bytes
+from tokcli.train.spm import _lines_bytes, _sentences
 
 FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "400")), deadline=None)
 # every str.splitlines boundary, whitespace that str.strip removes, and ordinary text
@@ -25,9 +26,8 @@ documents = st.lists(
 )
 
 
-def reference(batch: list[str]) -> bytes:
-    lines = [line for document in batch for line in document.splitlines() if line.strip()]
-    return ("\n".join(lines) + "\n").encode() if lines else b""
+def reference(batch: list[str]) -> list[str]:
+    return [line for document in batch for line in document.splitlines() if line.strip()]
 
 
 @FUZZ
@@ -38,7 +38,9 @@ def reference(batch: list[str]) -> bytes:
 @example(["a\r", "b"])
 @example(["a\n\n", "b"])
 def test_lines_are_the_non_blank_lines_of_each_document(batch: list[str]) -> None:
-    assert _lines_bytes(batch) == reference(batch)
+    lines = reference(batch)
+    assert _sentences(batch)[0] == lines
+    assert _lines_bytes(batch) == (("\n".join(lines) + "\n").encode() if lines else b"")
 
 
 def test_common_case_and_an_unpaired_surrogate() -> None:

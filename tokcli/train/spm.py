@@ -75,10 +75,7 @@ def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path, *
 
     def sentences() -> Iterator[str]:
         for batch in batches:
-            for document in batch:
-                for line in document.splitlines():
-                    if line.strip():
-                        yield line
+            yield from _sentences(batch)[0]
 
     return run_spm_trainer(config, output, lambda scratch: {"sentence_iterator": sentences()})
 
@@ -87,24 +84,31 @@ def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path, *
 _OTHER_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
-def _lines_bytes(batch: list[str]) -> bytes:
-    """The sentences of a batch of documents, one per line, as UTF-8: the lines of every document
-    (``str.splitlines``) that are not blank.
+def _sentences(batch: list[str]) -> tuple[list[str], str | None]:
+    """The sentences of a batch of documents: the lines of every document (``str.splitlines``) that are
+    not blank; and, when they are the documents themselves, the batch joined by newlines (else None).
 
     The batch is joined once; when no document holds a line boundary and none is blank (the usual
-    case: checked with C-level searches) the joined text is the answer, else it is split once (the
-    joins only add empty lines, which are dropped like blank ones)."""
-    from tokcli.train.hf import encode_utf8
-
+    case: checked with C-level searches) the documents are the answer, else the joined text is split
+    once (the joins only add empty lines, which are dropped like blank ones)."""
     text = "\n".join(batch)
     if (
         text.count("\n") == len(batch) - 1
         and all(map(str.strip, batch))  # no blank document (strip returns the document itself when it can)
         and not any(mark in text for mark in _OTHER_BREAKS)
     ):
-        return encode_utf8(text + "\n")
-    lines = list(filter(str.strip, text.splitlines()))
-    return encode_utf8("\n".join(lines) + "\n") if lines else b""
+        return batch, text
+    return list(filter(str.strip, text.splitlines())), None
+
+
+def _lines_bytes(batch: list[str]) -> bytes:
+    """The sentences of a batch, one per line, as UTF-8."""
+    from tokcli.train.hf import encode_utf8
+
+    lines, text = _sentences(batch)
+    if text is None:
+        text = "\n".join(lines)
+    return encode_utf8(text + "\n") if lines else b""
 
 
 def _as_if_not_piped(model: bytes) -> bytes:
