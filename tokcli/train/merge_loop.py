@@ -44,6 +44,7 @@ with the same count would also pop in a random order, but see above: there is ne
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -142,11 +143,14 @@ def train_bpe(
     del word_counts
 
     pair_counts, where = count_pairs(symbols, freqs)
-    heap: list[tuple[int, int, int, set[int]]] = []
-    for key, positions in where.items():
+    # A queue entry keeps its words as an array of indices, not a set (a one-word set takes 216 bytes,
+    # the array 68): the words of an entry are distinct and only iterated, in any order.
+    heap: list[tuple[int, int, int, array[int]]] = []
+    while where:
+        key, holders = where.popitem()
         count = pair_counts[key]
         if _i32(count) > 0:
-            heap.append((-_u64(count), key, len(heap), positions))
+            heap.append((-_u64(count), key, len(heap), array("I", holders)))
     del where
     heapq.heapify(heap)
     seq = len(heap)  # ties between entries of the same pair and count: the older pops first
@@ -185,9 +189,9 @@ def train_bpe(
         for pair, made in created.items():
             count = pair_counts[pair]
             if 0 < count < _HALF:
-                push(heap, (-count, pair, seq, made))
+                push(heap, (-count, pair, seq, array("I", made)))
             elif _i32(count) > 0:
-                push(heap, (-_u64(count), pair, seq, made))
+                push(heap, (-_u64(count), pair, seq, array("I", made)))
             seq += 1
 
     last = {key: step for step, key in enumerate(emitted)}
