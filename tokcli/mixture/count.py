@@ -192,6 +192,9 @@ def merge_in_words(
             if same:
                 left -= 1
             hits += 1
+            # the left and right neighbours are handled by the same few lines, written out twice: this
+            # is the innermost loop of replay, route 2 and superword training, and a helper call per
+            # made pair costs more than the repetition
             if i:
                 x = symbols[i - 1]
                 k = x << shift
