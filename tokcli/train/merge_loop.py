@@ -81,6 +81,23 @@ class BpeModel:
         return {token: index for index, token in enumerate(self.tokens)}
 
 
+class TokenTable:
+    """Token strings by id, interned: a string gets an id once, the next id (shared by route 2's merge
+    loop and superword training)."""
+
+    def __init__(self) -> None:
+        self.tokens: list[str] = []
+        self.ids: dict[str, int] = {}
+
+    def add(self, token: str) -> int:
+        """The id of ``token``, a new one if it has none yet."""
+        found = self.ids.get(token)
+        if found is None:
+            found = self.ids[token] = len(self.tokens)
+            self.tokens.append(token)
+        return found
+
+
 def _alphabet(word_counts: dict[str, int], initial_alphabet: Iterable[str], limit_alphabet: int | None) -> list[str]:
     """The initial characters, sorted by code point (``compute_alphabet``)."""
     initial = set(initial_alphabet)
@@ -115,16 +132,8 @@ def train_bpe(
     for word, count in words:
         word_counts[word] = word_counts.get(word, 0) + count
 
-    tokens: list[str] = []
-    ids: dict[str, int] = {}
-
-    def add(token: str) -> int:
-        found = ids.get(token)
-        if found is None:
-            found = ids[token] = len(tokens)
-            tokens.append(token)
-        return found
-
+    table = TokenTable()
+    tokens, ids, add = table.tokens, table.ids, table.add
     for token in special_tokens:
         add(token)
     for char in _alphabet(word_counts, initial_alphabet, limit_alphabet):

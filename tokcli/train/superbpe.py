@@ -214,6 +214,7 @@ def train_superword(config: TrainConfig, batches: Iterable[list[str]]) -> tuple[
     from tokenizers import Tokenizer
 
     from tokcli.train.hf import train_hf
+    from tokcli.train.merge_loop import TokenTable
 
     assert config.superword_transition is not None
     stage1_config = dataclasses.replace(config, vocab_size=config.superword_transition, superword_transition=None)
@@ -231,16 +232,8 @@ def train_superword(config: TrainConfig, batches: Iterable[list[str]]) -> tuple[
     words = units.byte_level_words()
     plain = list(words)
     encodings = Tokenizer(stage1.model).encode_batch([words[w] for w in plain], add_special_tokens=False)
-    tokens: list[str] = []
-    ids: dict[str, int] = {}
-
-    def token_id(token: str) -> int:
-        found = ids.get(token)
-        if found is None:
-            found = ids[token] = len(tokens)
-            tokens.append(token)
-        return found
-
+    table = TokenTable()
+    tokens, token_id = table.tokens, table.add
     encoded = {word: [token_id(t) for t in enc.tokens] for word, enc in zip(plain, encodings, strict=True)}
     sequences, freqs = _unit_sequences(units.counts, encoded)
     merges = superword_merges(sequences, freqs, tokens, token_id, budget, config.min_frequency)
