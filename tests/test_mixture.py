@@ -297,8 +297,8 @@ def test_lazy_constraints_reach_the_full_lp_optimum(phase_start: int, monkeypatc
     table = MergeTable.build(merges)
     counted = [replay(w, table, len(table.merges)) for w in categories]
     merged = [pair_key(a, b) for a, b, _ in table.merges]
-    for first_step in (0, 3):
-        lazy = solve_mixture(counted, merged, per_step=1, per_round=2, first_step=first_step)
+    for first_step, per_pair in ((0, 1), (3, 1), (0, 100)):
+        lazy = solve_mixture(counted, merged, per_step=1, per_pair=per_pair, per_round=2, first_step=first_step)
         states = [[c.state_at(t) for t in range(len(merged))] for c in counted]
         rows = []
         for t, target in enumerate(merged[first_step:], first_step):

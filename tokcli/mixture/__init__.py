@@ -125,8 +125,9 @@ class InferMixtureConfig:
         default="bytes",
         metadata={"help": "proportions of bytes, or of byte pairs as the LP sees them (bytes|pairs)"},
     )
-    per_step: int = field(default=5, metadata={"help": "violated constraints added per merge step and round"})
-    per_round: int = field(default=2000, metadata={"help": "violated constraints added per round"})
+    per_step: int = field(default=2, metadata={"help": "violated constraints added per merge step and round"})
+    per_pair: int = field(default=1, metadata={"help": "violated constraints added per competing pair and round"})
+    per_round: int = field(default=1000, metadata={"help": "violated constraints added per round"})
     max_rounds: int = field(default=1000, metadata={"help": "rounds of lazy constraint generation"})
     threads: int | None = field(default=None, metadata={"help": "counting processes (default: all CPUs)"})
     cache: bool = field(default=True, metadata={"help": "re-use per-category counts from the count cache"})
@@ -144,7 +145,7 @@ class InferMixtureConfig:
     )
 
     def __post_init__(self) -> None:
-        for name in ("merges", "per_step", "per_round", "max_rounds", "sample_bytes"):
+        for name in ("merges", "per_step", "per_pair", "per_round", "max_rounds", "sample_bytes"):
             if getattr(self, name) < 1:
                 raise UsageError(f"infer_mixture.{name} must be >= 1, not {getattr(self, name)}")
         if self.skip_merges < 0:
@@ -381,6 +382,7 @@ def infer_mixture_from(
         merged,
         first_step=config.skip_merges,
         per_step=config.per_step,
+        per_pair=config.per_pair,
         per_round=config.per_round,
         max_rounds=config.max_rounds,
         progress=lambda h: say(
