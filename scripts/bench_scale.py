@@ -13,7 +13,8 @@ It builds a multilingual + code JSONL input of ``--mb`` MB (as scripts/bench_enc
   cl100k and llama3 presets (32k vocabulary) and spm-bpe (8k); encode shards across engines and
   workers, and their concatenation vs ``encode -f bin``;
 - speed (best of ``--repeat``): count and encode at 2 workers vs 1 worker (8 splits), and --workers 1
-  vs the plain single-process path (count: the corpus reader + the same word counter + a sort; encode:
+  vs the plain single-process path (count: the corpus reader + the same word counter + a sort, without
+  and with writing the counts as one Parquet file; encode:
   ``encode_documents`` to one .bin file); Ray runs on an already started private cluster, whose
   start-up time is reported separately;
 - ``--only routes``: hf-bpe (gpt2, 32k) from the counts of the first ``--routes-mb`` MB by route 1
@@ -76,10 +77,18 @@ def split_size_for(corpus: CorpusConfig, n: int) -> int:
     return -(-whole // n)
 
 
-def plain_count(corpus: CorpusConfig) -> None:
+def plain_count(corpus: CorpusConfig, output: Path | None = None) -> None:
+    """The single-process path: the corpus reader, the same word counter and a sort; with ``output``,
+    the sorted counts are also written as one Parquet file (zstd), as ``count`` writes its parts."""
     count = word_counter(parse_pretok("gpt2"))
     words = count(t for batch in Corpus(corpus).text_batches(1000) for t in batch)
-    sorted(words.items())
+    ranked = sorted(words.items())
+    if output is not None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.table({"word": pa.array([w for w, _ in ranked], pa.binary()), "count": [n for _, n in ranked]})
+        pq.write_table(table, output, compression="zstd")
 
 
 def check_fast_words(corpus: CorpusConfig) -> None:
@@ -108,10 +117,16 @@ def bench_count(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool) ->
     def run(workers: int, engine: str = "local") -> None:
         run_count(CountConfig(output=str(out)), corpus, ScaleConfig(engine=engine, workers=workers, split_size=eight))
 
+    import pyarrow.parquet  # noqa: F401  (imported before the clock starts, as --workers 1 finds it)
+
     plain = best(repeat, lambda: plain_count(corpus))
+    plain_out = best(repeat, lambda: plain_count(corpus, work / "plain.parquet"))
     one = best(repeat, lambda: run(1))
     two = best(repeat, lambda: run(2))
-    print(f"  plain single-process {plain:.2f} s; --workers 1 {one:.2f} s ({one / plain:.3f}x of plain)")
+    print(
+        f"  plain single-process {plain:.2f} s, writing its counts {plain_out:.2f} s; --workers 1 {one:.2f} s "
+        f"({one / plain:.3f}x of plain, {one / plain_out:.3f}x of plain writing the same counts)"
+    )
     print(f"  --workers 2 {two:.2f} s: {one / two:.2f}x faster than --workers 1")
     if use_ray:
         ray_two = best(repeat, lambda: run(2, "ray"))
