@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -187,10 +187,11 @@ def _sweep(
     last_step: int,
     per_step: int,
     per_round: int,
-    known: set[tuple[int, int]],
+    known: set[int],
     per_pair: int = 1,
 ) -> tuple[list[tuple[int, int]], int]:
-    """The worst violated constraints (step, pair) not known yet, and how many violated segments exist."""
+    """The worst violated constraints (step, pair) not known yet (``known``: pair * stride + step), and
+    how many violated segments exist."""
     import numpy as np
 
     values = events.group_values(weights)
@@ -245,33 +246,42 @@ def _sweep(
     candidates = np.concatenate(found_seg)
     worst = np.concatenate(found_step)
     excess = np.concatenate(found_excess)
-    chosen: list[tuple[int, int]] = []
-    taken: dict[int, int] = {}
-    taken_pair: dict[int, int] = {}
-    for index in _worst_first(excess, head):
-        t, p = int(worst[index]), int(events.group_pair[candidates[index]])
-        if (t, p) in known or taken.get(t, 0) >= per_step or taken_pair.get(p, 0) >= per_pair:
-            continue
-        taken[t] = taken.get(t, 0) + 1
-        taken_pair[p] = taken_pair.get(p, 0) + 1
-        chosen.append((t, p))
-        if len(chosen) >= per_round:
-            break
-    return chosen, violated
+    steps, pairs = worst, events.group_pair[candidates]
+    return _select(steps, pairs, excess, known, events.stride, per_step, per_pair, per_round), violated
 
 
-def _worst_first(excess: npt.NDArray[np.float64], head: int) -> Iterator[int]:
-    """Indices by decreasing excess, ties in index order (a stable sort of -excess), sorting only the
-    ``head`` largest first: a round takes at most a few thousand of them, and fully sorting the
-    millions of violations of a phase's first rounds took 60% of the sweep."""
+def _select(
+    steps: Any, pairs: Any, excess: Any, known: set[int], stride: int, per_step: int, per_pair: int, per_round: int
+) -> list[tuple[int, int]]:
+    """The constraints (step, pair) to add, greedily by decreasing excess (ties in candidate order): not
+    known yet, at most ``per_step`` per step, ``per_pair`` per pair and ``per_round`` in all. Only the
+    worst few thousand are sorted unless the caps reject most of them (the first rounds of a phase have
+    millions of violations; sorting them all took 60% of the sweep)."""
     import numpy as np
 
-    if len(excess) <= 2 * head:
-        yield from np.argsort(-excess, kind="stable").tolist()
-        return
-    threshold = np.partition(excess, len(excess) - head)[len(excess) - head]
-    for part in (np.flatnonzero(excess >= threshold), np.flatnonzero(excess < threshold)):
-        yield from part[np.argsort(-excess[part], kind="stable")].tolist()
+    total = len(excess)
+    head, done = 8 * per_round, 0
+    chosen: list[tuple[int, int]] = []
+    taken_step: dict[int, int] = {}
+    taken_pair: dict[int, int] = {}
+    while done < total:
+        if total - done <= 2 * head:
+            rest = np.argsort(-excess, kind="stable")[done:]
+        else:  # the next `head` by excess (the sort is stable: ties in candidate order)
+            threshold = np.partition(excess, total - done - head)[total - done - head]
+            top = np.flatnonzero(excess >= threshold)
+            rest = top[np.argsort(-excess[top], kind="stable")][done:]
+        for t, p in zip(steps[rest].tolist(), pairs[rest].tolist(), strict=True):
+            if taken_step.get(t, 0) >= per_step or taken_pair.get(p, 0) >= per_pair or p * stride + t in known:
+                continue
+            taken_step[t] = taken_step.get(t, 0) + 1
+            taken_pair[p] = taken_pair.get(p, 0) + 1
+            chosen.append((t, p))
+            if len(chosen) >= per_round:
+                return chosen
+        done += len(rest)
+        head *= 4
+    return chosen
 
 
 def _phases(first_step: int, steps: int) -> list[int]:
@@ -343,21 +353,43 @@ class _Model:
         self.row_segment: list[int] = [-1]  # per model row: the segment of a constraint or definition row
         self.uses: dict[int, int] = {}  # segment -> constraint rows that use it
 
-    def _column(self, cost: float, lower: float) -> int:
-        col = int(self.highs.getNumCol())
-        self.highs.addCol(cost, lower, self.inf, 0, *self._empty)
-        return col
-
-    def _define(self, col: int, counts: Any, extra: int | None = None, segment: int = -1) -> None:
-        """Row: col - sum_i a_i counts_i [- extra] = 0."""
+    def _columns(self, costs: Sequence[float], lower: Sequence[float]) -> list[int]:
+        """Append columns (no entries yet); their positions."""
         import numpy as np
 
-        nz = np.flatnonzero(counts)
-        index = [col, *nz.tolist()] + ([extra] if extra is not None else [])
-        value = [1.0, *(-counts[nz]).tolist()] + ([-1.0] if extra is not None else [])
-        self.highs.addRow(0.0, 0.0, len(index), np.asarray(index, dtype=np.int32), np.asarray(value))
-        self.rows.append(None)
-        self.row_segment.append(segment)
+        first = int(self.highs.getNumCol())
+        m = len(costs)
+        if m:
+            self.highs.addCols(
+                m, np.asarray(costs, dtype=np.float64), np.asarray(lower, dtype=np.float64), np.full(m, self.inf), 0,
+                np.zeros(m, dtype=np.int32), *self._empty,
+            )  # fmt: skip
+        return list(range(first, first + m))
+
+    def _define(self, cols: Sequence[int], counts: Any, extras: Sequence[int] | None, segments: Sequence[int]) -> None:
+        """One row per column: col - sum_i a_i counts_i [- extra] = 0 (a weight with count 0 has no entry)."""
+        import numpy as np
+
+        m = len(cols)
+        if not m:
+            return
+        nonzero = counts != 0
+        per_row = nonzero.sum(axis=1)
+        lengths = 1 + per_row + (1 if extras is not None else 0)
+        starts = np.zeros(m, dtype=np.int32)
+        starts[1:] = np.cumsum(lengths)[:-1]
+        index = np.empty(int(lengths.sum()), dtype=np.int32)
+        value = np.empty(len(index))
+        # each row holds the column, then its non-zero weights in order, then the extra column
+        row, weight = np.nonzero(nonzero)
+        at = starts[row] + 1 + np.arange(len(row)) - (np.cumsum(per_row) - per_row)[row]
+        index[starts], value[starts] = cols, 1.0
+        index[at], value[at] = weight, -counts[row, weight]
+        if extras is not None:
+            index[starts + lengths - 1], value[starts + lengths - 1] = extras, -1.0
+        self.highs.addRows(m, np.zeros(m), np.zeros(m), len(index), starts, index, value)
+        self.rows += [None] * m
+        self.row_segment += list(segments)
 
     def add(self, constraints: Sequence[tuple[int, int]]) -> None:
         import numpy as np
@@ -366,23 +398,24 @@ class _Model:
         steps = sorted({t for t, _ in constraints if t not in self.step_level})
         if steps:
             t_arr = np.asarray(steps, dtype=np.int64)
-            for t, counts in zip(steps, events.counts_at(t_arr, events.merged[t_arr]), strict=True):
-                self.step_slack[t] = self._column(1.0, 0.0)
-                self.step_level[t] = self._column(0.0, -self.inf)
-                self._define(self.step_level[t], counts, extra=self.step_slack[t])
+            cols = self._columns([1.0, 0.0] * len(steps), [0.0, -self.inf] * len(steps))
+            slack, level = cols[0::2], cols[1::2]
+            self.step_slack.update(zip(steps, slack, strict=True))
+            self.step_level.update(zip(steps, level, strict=True))
+            self._define(level, events.counts_at(t_arr, events.merged[t_arr]), slack, [-1] * len(steps))
         keys = np.asarray([p * events.stride + t for t, p in constraints], dtype=np.int64)
         groups = (np.searchsorted(events.group_key, keys, side="right") - 1).tolist()
         fresh = sorted({g for g in groups if g not in self.segment})
         if fresh:
             g_arr = np.asarray(fresh, dtype=np.int64)
             at = np.maximum(events.group_start_step[g_arr], 0)
-            for g, counts in zip(fresh, events.counts_at(at, events.group_pair[g_arr]), strict=True):
-                self.segment[g] = self._column(0.0, -self.inf)
-                self._define(self.segment[g], counts, segment=g)
+            cols = self._columns([0.0] * len(fresh), [-self.inf] * len(fresh))
+            self.segment.update(zip(fresh, cols, strict=True))
+            self._define(cols, events.counts_at(at, events.group_pair[g_arr]), None, fresh)
+        pairs = list(dict.fromkeys(p for _, p in constraints if p not in self.pair_slack))  # first-use order
+        self.pair_slack.update(zip(pairs, self._columns([1.0] * len(pairs), [0.0] * len(pairs)), strict=True))
         index: list[int] = []
         for (t, p), g in zip(constraints, groups, strict=True):
-            if p not in self.pair_slack:
-                self.pair_slack[p] = self._column(1.0, 0.0)
             index += (self.step_level[t], self.segment[g], self.pair_slack[p])
         m = len(constraints)
         self.highs.addRows(
@@ -466,9 +499,9 @@ def solve_mixture(
     weights = np.full(n, 1.0 / n)
     slack_step = np.zeros(steps)
     slack_pair: dict[int, float] = {}
-    constraints: set[tuple[int, int]] = set()
+    constraints: set[int] = set()  # pair * stride + step of the rows in the model
     added_all: list[tuple[int, int]] = []
-    dropped_once: set[tuple[int, int]] = set()
+    dropped_once: set[int] = set()
     status, objective = "no constraint was violated", 0.0
     history: list[dict[str, float]] = []
     sweep_seconds = solver_seconds = 0.0
@@ -490,7 +523,7 @@ def solve_mixture(
             break
         rounds += 1
         left = max(0, left - len(added))
-        constraints.update(added)
+        constraints.update(p * events.stride + t for t, p in added)
         added_all += added
         model.add(added)
         clock = time.monotonic()
@@ -522,17 +555,18 @@ def solve_mixture(
             # instead of 38,000 (HiGHS time -19%).
             row_status = model.highs.getBasis().row_status
             basic = highspy.HighsBasisStatus.kBasic
+            stride = events.stride
             drop = [
                 j
                 for j, key in enumerate(model.rows)
-                if key is not None and row_status[j] == basic and key not in dropped_once
+                if key is not None and row_status[j] == basic and key[1] * stride + key[0] not in dropped_once
             ]
             if len(drop) >= PRUNE_MIN:
                 for j in drop:
                     key = model.rows[j]
                     assert key is not None
-                    constraints.discard(key)
-                    dropped_once.add(key)
+                    constraints.discard(key[1] * stride + key[0])
+                    dropped_once.add(key[1] * stride + key[0])
                 model.drop(drop)
         previous, status, objective = objective, "optimal", float(info.objective_function_value)
         history.append(
