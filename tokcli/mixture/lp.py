@@ -182,7 +182,7 @@ def _sweep(
     events: _Events,
     weights: npt.NDArray[np.float64],
     slack_step: npt.NDArray[np.float64],
-    slack_pair: dict[int, float],
+    slack_pair: tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]],
     first_step: int,
     last_step: int,
     per_step: int,
@@ -191,7 +191,8 @@ def _sweep(
     per_pair: int = 1,
 ) -> tuple[list[tuple[int, int]], int]:
     """The worst violated constraints (step, pair) not known yet (``known``: pair * stride + step), and
-    how many violated segments exist."""
+    how many violated segments exist. ``slack_pair``: the pairs with a non-zero slack v_p (sorted) and
+    their slacks."""
     import numpy as np
 
     values = events.group_values(weights)
@@ -201,15 +202,14 @@ def _sweep(
     theta[~events.eligible] = np.inf  # a merge no sample contains gives no constraint (as the reference)
     if not len(values) or first_step >= last_step:
         return [], 0
-    pair_slack = np.zeros(len(values))
-    if slack_pair:
-        keys = np.fromiter(slack_pair, dtype=np.int64, count=len(slack_pair))
-        vals = np.fromiter(slack_pair.values(), dtype=np.float64, count=len(slack_pair))
-        order = np.argsort(keys)
-        keys, vals = keys[order], vals[order]
-        at = np.clip(np.searchsorted(keys, events.group_pair), 0, len(keys) - 1)
-        pair_slack = np.where(keys[at] == events.group_pair, vals[at], 0.0)
-    level = values - pair_slack
+    level = values
+    keys, vals = slack_pair
+    if len(keys):  # subtract each pair's slack from its segments (group_pair is sorted)
+        start = np.searchsorted(events.group_pair, keys, side="left")
+        count = np.searchsorted(events.group_pair, keys, side="right") - start
+        at = np.repeat(start - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
+        level = values.copy()
+        level[at] -= np.repeat(vals, count)
     lo = np.maximum(events.group_start_step, first_step)
     hi = np.minimum(events.group_stop_step, last_step)
     candidates = np.flatnonzero((level > float(theta.min()) + TOLERANCE) & (hi > lo))
@@ -282,6 +282,18 @@ def _select(
         done += len(rest)
         head *= 4
     return chosen
+
+
+def _keys(table: dict[int, int]) -> Any:
+    import numpy as np
+
+    return np.fromiter(table.keys(), dtype=np.int64, count=len(table))
+
+
+def _values(table: dict[int, int]) -> Any:
+    import numpy as np
+
+    return np.fromiter(table.values(), dtype=np.int64, count=len(table))
 
 
 def _phases(first_step: int, steps: int) -> list[int]:
@@ -498,7 +510,7 @@ def solve_mixture(
     model = _Model(events)
     weights = np.full(n, 1.0 / n)
     slack_step = np.zeros(steps)
-    slack_pair: dict[int, float] = {}
+    slack_pair = (np.zeros(0, dtype=np.int64), np.zeros(0))
     constraints: set[int] = set()  # pair * stride + step of the rows in the model
     added_all: list[tuple[int, int]] = []
     dropped_once: set[int] = set()
@@ -542,9 +554,11 @@ def solve_mixture(
         weights = np.maximum(x[:n], 0.0)
         weights = weights / (weights.sum() or 1.0)
         slack_step = np.zeros(steps)
-        for t, c in model.step_slack.items():
-            slack_step[t] = x[c]
-        slack_pair = {p: float(x[c]) for p, c in model.pair_slack.items()}
+        slack_step[_keys(model.step_slack)] = x[_values(model.step_slack)]
+        pair_keys, pair_values = _keys(model.pair_slack), x[_values(model.pair_slack)]
+        nonzero = np.flatnonzero(pair_values)
+        order = nonzero[np.argsort(pair_keys[nonzero])]
+        slack_pair = (pair_keys[order], pair_values[order])
         if prune:
             # Drop the constraint rows whose slack is basic (their dual is zero: removing them keeps
             # this optimum, and the basis stays valid) that were never dropped before: the model
