@@ -50,7 +50,7 @@ PRUNE_MIN = 500  # only rebuild the model when at least this many rows can go
 SPLIT_DEPTH = 4  # up to 2**4 - 1 violated steps found per segment and sweep
 PHASE_START = 1000  # merges in the first phase of solve_mixture(phased=True)
 PHASE_GROWTH = 3  # each next phase solves this many times more merges
-PHASE_STOP = 1e-3  # a phase before the last ends when a round raises the objective by less than this share
+PHASE_STOP = 0.03  # a phase before the last ends when a round raises the objective by less than this share
 
 
 class SolveError(TokcliError):
