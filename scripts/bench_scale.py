@@ -109,9 +109,9 @@ def check_fast_words(corpus: CorpusConfig) -> None:
         )
 
 
-def bench_count(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool) -> None:
-    print("count (--pretok gpt2)")
-    eight = split_size_for(corpus, 8)
+def bench_count(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool, splits: int = 8) -> None:
+    print(f"count (--pretok gpt2), {splits} splits")
+    eight = split_size_for(corpus, splits)
     out = work / "counts"
 
     def run(workers: int, engine: str = "local") -> None:
@@ -145,13 +145,13 @@ def bench_count(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool) ->
     )
 
 
-def bench_encode(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool) -> None:
+def bench_encode(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool, splits: int = 8) -> None:
     from tokcli.encode import encode_documents
     from tokcli.encode.run import corpus_documents
     from tokcli.loading import load_tokenizer
 
-    print("encode (tests/data bpe-bytelevel.json, bin)")
-    eight = split_size_for(corpus, 8)
+    print(f"encode (tests/data bpe-bytelevel.json, bin), {splits} splits")
+    eight = split_size_for(corpus, splits)
     single = work / "one.bin"
 
     def plain(threads: int = 0) -> None:
@@ -281,6 +281,11 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--no-ray", action="store_true")
     parser.add_argument(
+        "--splits", type=int, default=8,
+        help="splits for the speed runs (the identity checks always use 1, 2 and 8): 2 workers take the splits "
+        "one at a time, so the last one can leave a worker idle for up to one split's time",
+    )  # fmt: skip
+    parser.add_argument(
         "--only", choices=["count", "encode", "train", "routes"], action="append", help="run only these parts"
     )
     parser.add_argument("--routes-mb", type=float, action="append", help="MB for --only routes (repeatable; 4, 20)")
@@ -309,9 +314,9 @@ def main() -> int:
         parts = args.only or ["count", "encode", "train"]
         if "count" in parts:
             check_fast_words(corpus)
-            bench_count(work, corpus, args.repeat, use_ray)
+            bench_count(work, corpus, args.repeat, use_ray, args.splits)
         if "encode" in parts:
-            bench_encode(work, corpus, args.repeat, use_ray)
+            bench_encode(work, corpus, args.repeat, use_ray, args.splits)
         if "train" in parts:
             bench_train(work, source, args.train_mb)
         if "routes" in parts:  # only when asked for
