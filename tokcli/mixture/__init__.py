@@ -127,7 +127,7 @@ class InferMixtureConfig:
     )
     per_step: int = field(default=2, metadata={"help": "violated constraints added per merge step and round"})
     per_pair: int = field(default=1, metadata={"help": "violated constraints added per competing pair and round"})
-    per_round: int = field(default=1000, metadata={"help": "violated constraints added per round"})
+    per_round: int = field(default=500, metadata={"help": "violated constraints added per round"})
     max_rounds: int = field(default=1000, metadata={"help": "rounds of lazy constraint generation"})
     threads: int | None = field(default=None, metadata={"help": "counting processes (default: all CPUs)"})
     cache: bool = field(default=True, metadata={"help": "re-use per-category counts from the count cache"})
