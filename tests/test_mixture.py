@@ -329,6 +329,43 @@ def test_lazy_constraints_reach_the_full_lp_optimum(phase_start: int, monkeypatc
         assert all(t >= first_step for t, _ in lazy.added)
 
 
+def test_select_takes_the_worst_under_the_caps_even_past_the_sorted_head() -> None:
+    """The round's pick sorts only the worst 8 x per_round candidates first and widens that window when
+    the caps reject them; it must pick exactly what a full stable sort followed by the greedy would,
+    or a round could come back empty while violations remain (and the LP stop early)."""
+    from tokcli.mixture.lp import _select
+
+    rng = np.random.default_rng(3)
+    stride = 1000
+    for per_step, per_pair, per_round, size in [(2, 1, 5, 4000), (1, 1, 3, 5000), (5, 2, 50, 3000), (2, 1, 5, 30)]:
+        # few steps and pairs: the caps reject most of the head, so the window has to widen
+        steps = rng.integers(0, 40, size)
+        pairs = rng.integers(0, 60, size)
+        excess = rng.choice([1.0, 2.0, 3.0], size) + rng.integers(0, 3, size) * 0.5  # many ties
+        keys = set(zip(steps.tolist(), pairs.tolist(), strict=True))
+        known = {p * stride + t for t, p in sorted(keys)[::7]}
+        expected: list[tuple[int, int]] = []
+        by_step: Counter[int] = Counter()
+        by_pair: Counter[int] = Counter()
+        for i in np.argsort(-excess, kind="stable").tolist():
+            t, p = int(steps[i]), int(pairs[i])
+            if by_step[t] >= per_step or by_pair[p] >= per_pair or p * stride + t in known:
+                continue
+            by_step[t] += 1
+            by_pair[p] += 1
+            expected.append((t, p))
+            if len(expected) == per_round:
+                break
+        got = _select(steps, pairs, excess, known, stride, per_step, per_pair, per_round)
+        assert got == expected
+        assert got  # every case has something left to take
+    # the 100 worst candidates all compete with pair 0: one is taken, the rest are past the first window
+    steps, pairs = np.arange(300) % 40, np.where(np.arange(300) < 100, 0, np.arange(300))
+    excess = np.linspace(10.0, 1.0, 300)
+    got = _select(steps, pairs, excess, set(), stride, 2, 1, 5)
+    assert got == [(0, 0), (20, 100), (21, 101), (22, 102), (23, 103)]
+
+
 # ---------------------------------------------------------------- counting: cache and processes
 
 

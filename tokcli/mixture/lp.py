@@ -22,9 +22,9 @@ same few most frequent pairs, and at the optimum each such pair is matched (non-
 those steps only (for fixed weights the slacks are a bipartite vertex cover, dual to a max-weight
 matching of steps and pairs). Adding the worst violations uncapped gives every such step rows against
 the same pairs, most of which never bind; one row per pair and round, spread over distinct steps, is
-closer to that matching: on 30 categories, T = 10,000, 154,000 -> 73,000 rows added, 205,000 ->
-148,000 simplex iterations, CPU 88 -> 52-59 s (2 per step; 500 per round, tuned with it: T = 29,744 536 s
-vs 589 s at 1,000 per round).
+closer to that matching (2 per step and 500 per round were tuned with it). On 30 categories of 3 MB at
+T = 10,000, with the other changes of that session (docs/benchmarks.md): 154,000 -> 66,000 rows added,
+205,000 -> 144,000 simplex iterations, 95 -> 41 s CPU; T = 29,744 now ends (536 s).
 """
 
 from __future__ import annotations
