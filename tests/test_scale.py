@@ -127,6 +127,27 @@ def test_count_is_identical_across_splits_and_workers(tmp_path: Path) -> None:
     assert len(digests) == 1 and len(parts) == 1
 
 
+def test_count_default_split_size_follows_the_input_not_the_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --split-size, count cuts the input into about AUTO_SPLITS splits (1MB minimum, 64MB
+    maximum): the same plan for any number of workers, and the same counts as one big split."""
+    from tokcli.scale import count as count_module
+
+    corpus = CorpusConfig(inputs=CORPUS)
+    whole = sum(s.size for s in plan_splits(corpus, 10**12))
+    assert count_module.count_split_size(corpus) == 1_000_000  # the fixtures are far below 32 MB
+    monkeypatch.setattr(count_module, "AUTO_SPLIT_MIN", 1000)  # as a 32 MB+ input would be cut
+    size = count_module.count_split_size(corpus)
+    assert size == -(-whole // count_module.AUTO_SPLITS)
+    one = run_count(CountConfig(output=str(tmp_path / "one")), corpus, ScaleConfig(split_size=10**12))
+    for workers in (1, 2):
+        out = tmp_path / f"auto-{workers}"
+        result = run_count(CountConfig(output=str(out)), corpus, ScaleConfig(workers=workers))
+        assert result.manifest["splits"] == len(plan_splits(corpus, size)) >= count_module.AUTO_SPLITS
+        assert counts_sha256(out) == counts_sha256(one.output)
+
+
 def test_by_source_sums_to_the_plain_counts(tmp_path: Path) -> None:
     corpus = CorpusConfig(inputs=CORPUS)
     plain = run_count(CountConfig(output=str(tmp_path / "a")), corpus, ScaleConfig())

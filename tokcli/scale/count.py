@@ -45,7 +45,7 @@ from tokcli.files import TEMP_PREFIX, atomic_write
 from tokcli.presets import get_preset
 from tokcli.scale.engine import InProcess, open_engine
 from tokcli.scale.fastwords import splitter
-from tokcli.scale.options import ScaleConfig
+from tokcli.scale.options import DEFAULT_SPLIT_SIZE, ScaleConfig
 from tokcli.scale.plan import Split, plan_splits, read_split
 from tokcli.train.options import Digits, Normalizer
 from tokcli.train.spm import MAX_SENTENCE_LENGTH
@@ -462,6 +462,18 @@ class CountResult:
         } | ({"ray_address": self.ray_address} if self.ray_address else {})
 
 
+AUTO_SPLITS = 32  # count's default: the input in about this many splits ...
+AUTO_SPLIT_MIN = 1_000_000  # ... of at least 1 MB, and at most DEFAULT_SPLIT_SIZE
+
+
+def count_split_size(corpus: CorpusConfig) -> int:
+    """Count's default split size, from the input's size alone (never the workers): counts do not depend on
+    the splits, so a small input is cut finely enough to keep every worker busy (one 64MB split would
+    leave a 20MB input on one worker); big inputs get 64MB splits as encode does."""
+    total = sum(s.size for s in plan_splits(corpus, DEFAULT_SPLIT_SIZE, command="tokcli count"))
+    return min(DEFAULT_SPLIT_SIZE, max(AUTO_SPLIT_MIN, -(-total // AUTO_SPLITS)))
+
+
 def run_count(
     config: CountConfig,
     corpus: CorpusConfig,
@@ -474,7 +486,7 @@ def run_count(
         raise UsageError("count needs an output folder", hint="give -o/--output DIR")
     output = Path(config.output)
     spec = parse_pretok(config.pretok, config.digits, config.normalizer)
-    splits = plan_splits(corpus, scale.split_size, command="tokcli count")
+    splits = plan_splits(corpus, scale.split_size or count_split_size(corpus), command="tokcli count")
     started = time.monotonic()
     with staged_folder(output) as stage:
         spill = stage / ".spill"

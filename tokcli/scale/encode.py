@@ -37,7 +37,7 @@ from tokcli.encode.writers import ids_with_eos
 from tokcli.errors import ConfigError, OutputError, UsageError
 from tokcli.files import TEMP_PREFIX, atomic_write, sha256_file
 from tokcli.scale.engine import open_engine, worker_threads
-from tokcli.scale.options import ScaleConfig
+from tokcli.scale.options import DEFAULT_SPLIT_SIZE, ScaleConfig
 from tokcli.scale.plan import Split, plan_splits, read_split
 
 MANIFEST = "manifest.json"
@@ -208,7 +208,7 @@ def encode_shards(
     dtype = choose_dtype(config.dtype, tokenizer.vocab_size, eos_id)
     if dtype == "uint16" and eos_id is not None and eos_id >= 1 << 16:
         raise ConfigError(f"encode.eos id {eos_id} does not fit uint16", hint="use --dtype uint32")
-    splits = plan_splits(corpus, scale.split_size, command="sharded encode (-o DIR/)")
+    splits = plan_splits(corpus, scale.split_size or DEFAULT_SPLIT_SIZE, command="sharded encode (-o DIR/)")
     folder.mkdir(exist_ok=True)
     started = time.monotonic()
     (folder / MANIFEST).unlink(missing_ok=True)  # a folder with a manifest is complete: not any more

@@ -19,10 +19,11 @@ class ScaleConfig:
         metadata={"help": "local: a process pool on this machine; ray: tasks on a Ray cluster [local|ray]"},
     )
     workers: int = field(default=0, metadata={"help": "parallel tasks (0: all CPUs of this machine or cluster)"})
-    split_size: int = field(
-        default=DEFAULT_SPLIT_SIZE,
+    split_size: int | None = field(
+        default=None,
         metadata={
-            "help": "bytes of input per split (text/JSONL byte ranges; Parquet splits by row group)",
+            "help": "bytes of input per split (text/JSONL byte ranges; Parquet splits by row group); default: "
+            "64MB for encode (one shard each), for count 1/32 of the input between 1MB and 64MB",
             "unit": "bytes",
         },
     )
@@ -49,7 +50,7 @@ class ScaleConfig:
             raise ConfigError(
                 f"scale.workers must be 0 (all CPUs) or more, not {self.workers}", hint="e.g. --workers 8"
             )
-        if self.split_size < 1:
+        if self.split_size is not None and self.split_size < 1:
             raise ConfigError("scale.split_size must be at least 1 byte", hint="e.g. --split-size 64MB")
         if self.object_store_memory is not None and self.object_store_memory < 78_643_200:
             raise ConfigError(
