@@ -45,7 +45,14 @@ from bench_encode import build_input  # noqa: E402
 
 from tokcli.corpus import Corpus, CorpusConfig  # noqa: E402
 from tokcli.encode.options import EncodeConfig  # noqa: E402
-from tokcli.scale.count import CountConfig, counts_sha256, parse_pretok, run_count, word_counter  # noqa: E402
+from tokcli.scale.count import (  # noqa: E402
+    CountConfig,
+    count_split_size,
+    counts_sha256,
+    parse_pretok,
+    run_count,
+    word_counter,
+)
 from tokcli.scale.encode import encode_shards  # noqa: E402
 from tokcli.scale.options import ScaleConfig  # noqa: E402
 from tokcli.scale.plan import plan_splits  # noqa: E402
@@ -149,8 +156,8 @@ def check_fast_words(corpus: CorpusConfig) -> None:
 
 
 def bench_count(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool, splits: int = 8) -> None:
-    print(f"count (--pretok gpt2), {splits} splits")
-    eight = split_size_for(corpus, splits)
+    eight = split_size_for(corpus, splits) if splits else None  # 0: count's own default
+    print(f"count (--pretok gpt2), {len(plan_splits(corpus, eight or count_split_size(corpus)))} splits")
     out = work / "counts"
 
     def run(workers: int, engine: str = "local") -> None:
@@ -189,8 +196,8 @@ def bench_encode(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool, s
     from tokcli.encode.run import corpus_documents
     from tokcli.loading import load_tokenizer
 
-    print(f"encode (tests/data bpe-bytelevel.json, bin), {splits} splits")
-    eight = split_size_for(corpus, splits)
+    eight = split_size_for(corpus, splits) if splits else None  # 0: encode's own default (64MB)
+    print(f"encode (tests/data bpe-bytelevel.json, bin), {len(plan_splits(corpus, eight or 64_000_000))} splits")
     single = work / "one.bin"
 
     def plain(threads: int = 0) -> None:
@@ -325,8 +332,9 @@ def main() -> int:
     parser.add_argument("--no-ray", action="store_true")
     parser.add_argument(
         "--splits", type=int, default=8,
-        help="splits for the speed runs (the identity checks always use 1, 2 and 8): 2 workers take the splits "
-        "one at a time, so the last one can leave a worker idle for up to one split's time",
+        help="splits for the speed runs (the identity checks always use 1, 2 and 8; 0: count's default split "
+        "size): 2 workers take the splits one at a time, so the last one can leave a worker idle for up to one "
+        "split's time",
     )  # fmt: skip
     parser.add_argument(
         "--only", choices=["count", "encode", "train", "routes"], action="append", help="run only these parts"
