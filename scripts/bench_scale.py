@@ -47,9 +47,9 @@ from tokcli.corpus import Corpus, CorpusConfig  # noqa: E402
 from tokcli.encode.options import EncodeConfig  # noqa: E402
 from tokcli.scale.count import (  # noqa: E402
     CountConfig,
-    count_split_size,
     counts_sha256,
     parse_pretok,
+    plan_count,
     run_count,
     word_counter,
 )
@@ -157,7 +157,7 @@ def check_fast_words(corpus: CorpusConfig) -> None:
 
 def bench_count(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool, splits: int = 8) -> None:
     eight = split_size_for(corpus, splits) if splits else None  # 0: count's own default
-    print(f"count (--pretok gpt2), {len(plan_splits(corpus, eight or count_split_size(corpus)))} splits")
+    print(f"count (--pretok gpt2), {len(plan_count(corpus, eight))} splits")
     out = work / "counts"
 
     def run(workers: int, engine: str = "local") -> None:

@@ -136,9 +136,10 @@ def test_count_default_split_size_follows_the_input_not_the_workers(
 
     corpus = CorpusConfig(inputs=CORPUS)
     whole = sum(s.size for s in plan_splits(corpus, 10**12))
-    assert count_module.count_split_size(corpus) == 1_000_000  # the fixtures are far below 32 MB
+    assert count_module.count_split_size(whole) == 1_000_000  # the fixtures are far below 32 MB
+    assert count_module.count_split_size(10**12) == 64_000_000
     monkeypatch.setattr(count_module, "AUTO_SPLIT_MIN", 1000)  # as a 32 MB+ input would be cut
-    size = count_module.count_split_size(corpus)
+    size = count_module.count_split_size(whole)
     assert size == -(-whole // count_module.AUTO_SPLITS)
     one = run_count(CountConfig(output=str(tmp_path / "one")), corpus, ScaleConfig(split_size=10**12))
     for workers in (1, 2):

@@ -466,12 +466,22 @@ AUTO_SPLITS = 32  # count's default: the input in about this many splits ...
 AUTO_SPLIT_MIN = 1_000_000  # ... of at least 1 MB, and at most DEFAULT_SPLIT_SIZE
 
 
-def count_split_size(corpus: CorpusConfig) -> int:
+def count_split_size(total_bytes: int) -> int:
     """Count's default split size, from the input's size alone (never the workers): counts do not depend on
     the splits, so a small input is cut finely enough to keep every worker busy (one 64MB split would
     leave a 20MB input on one worker); big inputs get 64MB splits as encode does."""
-    total = sum(s.size for s in plan_splits(corpus, DEFAULT_SPLIT_SIZE, command="tokcli count"))
-    return min(DEFAULT_SPLIT_SIZE, max(AUTO_SPLIT_MIN, -(-total // AUTO_SPLITS)))
+    return min(DEFAULT_SPLIT_SIZE, max(AUTO_SPLIT_MIN, -(-total_bytes // AUTO_SPLITS)))
+
+
+def plan_count(corpus: CorpusConfig, split_size: int | None) -> list[Split]:
+    """The splits of a count: ``split_size``, or count's default for this input (planned again only when
+    it is not 64MB, so a big input's file and Parquet metadata are read once)."""
+    splits = plan_splits(corpus, split_size or DEFAULT_SPLIT_SIZE, command="tokcli count")
+    if split_size is None:
+        size = count_split_size(sum(s.size for s in splits))
+        if size != DEFAULT_SPLIT_SIZE:
+            splits = plan_splits(corpus, size, command="tokcli count")
+    return splits
 
 
 def run_count(
@@ -486,7 +496,7 @@ def run_count(
         raise UsageError("count needs an output folder", hint="give -o/--output DIR")
     output = Path(config.output)
     spec = parse_pretok(config.pretok, config.digits, config.normalizer)
-    splits = plan_splits(corpus, scale.split_size or count_split_size(corpus), command="tokcli count")
+    splits = plan_count(corpus, scale.split_size)
     started = time.monotonic()
     with staged_folder(output) as stage:
         spill = stage / ".spill"
