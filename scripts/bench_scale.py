@@ -54,7 +54,7 @@ from tokcli.scale.count import (  # noqa: E402
     word_counter,
 )
 from tokcli.scale.encode import encode_shards  # noqa: E402
-from tokcli.scale.options import ScaleConfig  # noqa: E402
+from tokcli.scale.options import DEFAULT_SPLIT_SIZE, ScaleConfig  # noqa: E402
 from tokcli.scale.plan import plan_splits  # noqa: E402
 
 BPE = str(ROOT / "tests" / "data" / "tokenizers" / "bpe-bytelevel.json")
@@ -197,7 +197,8 @@ def bench_encode(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool, s
     from tokcli.loading import load_tokenizer
 
     eight = split_size_for(corpus, splits) if splits else None  # 0: encode's own default (64MB)
-    print(f"encode (tests/data bpe-bytelevel.json, bin), {len(plan_splits(corpus, eight or 64_000_000))} splits")
+    planned = len(plan_splits(corpus, eight or DEFAULT_SPLIT_SIZE))
+    print(f"encode (tests/data bpe-bytelevel.json, bin), {planned} splits")
     single = work / "one.bin"
 
     def plain(threads: int = 0) -> None:
