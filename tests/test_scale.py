@@ -149,6 +149,75 @@ def test_count_default_split_size_follows_the_input_not_the_workers(
         assert counts_sha256(out) == counts_sha256(one.output)
 
 
+def test_reduce_sums_duplicates_per_source_and_word() -> None:
+    import pyarrow as pa
+
+    from tokcli.scale.count import _sum_duplicates
+
+    table = pa.table(
+        {
+            "source": ["b", "a", "b", "a", "a", "b"],
+            "word": [b"x", b"x", b"x", b"", b"x", b"y"],
+            "count": pa.array([1, 2, 4, 8, 16, 32], pa.int64()),
+        }
+    )
+    summed = _sum_duplicates(table, by_source=True).to_pydict()
+    assert summed == {"source": ["a", "a", "b", "b"], "word": [b"", b"x", b"x", b"y"], "count": [8, 18, 5, 32]}
+    words = _sum_duplicates(table.drop_columns(["source"]), by_source=False).to_pydict()
+    assert words == {"word": [b"", b"x", b"y"], "count": [8, 23, 32]}
+
+
+def test_arrow_buffer_views_respect_offsets() -> None:
+    import pyarrow as pa
+
+    from tokcli.scale.count import _arrow_strings, _numpy_bools, _numpy_int64
+
+    flags = [True, False, False, True, True, False, True, False, False, True, True]
+    ints = list(range(-5, 6))
+    for start in range(5):
+        assert _numpy_bools(pa.array(flags).slice(start)).tolist() == flags[start:]
+        assert _numpy_int64(pa.array(ints, pa.int64()).slice(start)).tolist() == ints[start:]
+    items = [b"", "é".encode(), b"\xff\x00"]
+    assert _arrow_strings(items, pa.binary()).to_pylist() == items
+    assert _arrow_strings(items[:2], pa.string()).to_pylist() == ["", "é"]
+
+
+def test_count_tasks_do_not_import_pandas(tmp_path: Path) -> None:
+    """pyarrow imports pandas (0.2-0.4 s) for ``pa.array``, ``to_numpy`` or ``group_by``; a count
+    worker's map and reduce tasks avoid them."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+from tokcli.corpus import CorpusConfig
+from tokcli.scale.count import CountConfig, run_count
+from tokcli.scale.options import ScaleConfig
+config = CountConfig(output={str(tmp_path / "c")!r}, by="source")
+run_count(config, CorpusConfig(inputs={list(CORPUS)!r}), ScaleConfig(split_size=20_000, workers=1))
+print("pandas" in sys.modules)
+"""
+    spill_run = f"""
+import sys, pathlib
+from tokcli.corpus import CorpusConfig
+from tokcli.scale import count
+from tokcli.scale.plan import plan_splits
+corpus = CorpusConfig(inputs={list(CORPUS)!r})
+splits = plan_splits(corpus, 20_000)
+spill = pathlib.Path({str(tmp_path / "spill")!r}); spill.mkdir()
+spec = count.parse_pretok("gpt2")
+for s in splits[:3]:
+    count.count_split(count.MapTask((s,), corpus, spec, True, 2, str(spill)))
+out = pathlib.Path({str(tmp_path / "parts")!r}); out.mkdir()
+for part in range(2):
+    count.reduce_part(count.ReduceTask(part, tuple(s.index for s in splits[:3]), str(spill), str(out), True))
+print("pandas" in sys.modules)
+"""
+    for source in (code, spill_run):
+        done = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, check=True)
+        assert done.stdout.strip() == "False", done.stderr
+
+
 def test_by_source_sums_to_the_plain_counts(tmp_path: Path) -> None:
     corpus = CorpusConfig(inputs=CORPUS)
     plain = run_count(CountConfig(output=str(tmp_path / "a")), corpus, ScaleConfig())
