@@ -273,10 +273,11 @@ def test_lp_recovers_a_known_mixture_exactly_enough() -> None:
     assert solve_mixture(counted, shuffled).objective > 1.0
 
 
-@pytest.mark.parametrize("phase_start", [1000, 2])
+@pytest.mark.parametrize("phase_start", [1000, 2, 1])
 def test_lazy_constraints_reach_the_full_lp_optimum(phase_start: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """On a problem small enough to write out every constraint, the lazily built LP has the same optimum
-    (also when solved in phases: prefixes of 2, 4 and 7 merges, earlier phases stopped early)."""
+    (also when solved in phases: prefixes of 3 and 7 or of 1, 3 and 7 merges, earlier phases stopped
+    early; and with the phases after the first driven by the fixed-weights cover)."""
     from scipy.optimize import linprog
 
     from tokcli.mixture import lp
@@ -297,8 +298,13 @@ def test_lazy_constraints_reach_the_full_lp_optimum(phase_start: int, monkeypatc
     table = MergeTable.build(merges)
     counted = [replay(w, table, len(table.merges)) for w in categories]
     merged = [pair_key(a, b) for a, b, _ in table.merges]
-    for first_step, per_pair in ((0, 1), (3, 1), (0, 100)):
-        lazy = solve_mixture(counted, merged, per_step=1, per_pair=per_pair, per_round=2, first_step=first_step)
+    # use_cover: the last phase (when there are several) is driven by the fixed-weights cover (its matching's
+    # rows, its optimality certificate); else by the sweep of the main LP's own solution only
+    for first_step, per_pair, use_cover in ((0, 1, False), (3, 1, False), (0, 100, False), (0, 1, True), (3, 1, True)):
+        lazy = solve_mixture(
+            counted, merged, per_step=1, per_pair=per_pair, per_round=2, first_step=first_step, use_cover=use_cover
+        )
+        assert (lazy.cover_iterations > 0) == (use_cover and phase_start < 1000)  # one phase: no cover
         states = [[c.state_at(t) for t in range(len(merged))] for c in counted]
         rows = []
         for t, target in enumerate(merged[first_step:], first_step):
