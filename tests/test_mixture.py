@@ -285,6 +285,8 @@ def test_lazy_constraints_reach_the_full_lp_optimum(phase_start: int, monkeypatc
     monkeypatch.setattr(lp, "PHASE_START", phase_start)
     monkeypatch.setattr(lp, "PHASE_GROWTH", 2)
     monkeypatch.setattr(lp, "PHASE_STOP", 0.5)
+    monkeypatch.setattr(lp, "PRUNE_MIN", 1)  # prune (main LP and cover) at every round, as big runs do
+    monkeypatch.setattr(lp, "COVER_PRUNE_MIN", 1)
 
     rng = random.Random(7)
     alphabet = b"abcde"
