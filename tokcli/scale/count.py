@@ -452,14 +452,29 @@ def reduce_part(task: ReduceTask) -> PartInfo:
 
 def _sum_duplicates(table: Any, *, by_source: bool) -> Any:
     """One row per (source, word), its counts summed, sorted (a sort and NumPy's ``add.reduceat``:
-    Arrow's ``group_by`` would import pandas)."""
+    Arrow's ``group_by`` would import pandas). The keys are handled as 64-bit-offset (large) arrays so
+    that one partition's spills may hold more than 2 GB of words; the result gets the input's types back
+    unless it is itself that large."""
+    import pyarrow as pa
+
+    keys = ["source", "word"] if by_source else ["word"]
+    schema = table.schema
+    large = {"source": pa.large_string(), "word": pa.large_binary(), "count": pa.int64()}
+    table = table.cast(pa.schema([(name, large[name]) for name in schema.names]))
+    table = table.sort_by([(k, "ascending") for k in keys]).combine_chunks()
+    if table.num_rows >= 2:
+        table = _sum_sorted(table, keys)
+    try:
+        return table.cast(schema)
+    except pa.ArrowInvalid:  # more than 2 GB of distinct words in one part
+        return table
+
+
+def _sum_sorted(table: Any, keys: list[str]) -> Any:
+    """``table`` (sorted by ``keys``, one chunk, two rows or more) with each run of equal keys summed."""
     import numpy as np
     import pyarrow.compute as pc
 
-    keys = ["source", "word"] if by_source else ["word"]
-    table = table.sort_by([(k, "ascending") for k in keys]).combine_chunks()
-    if table.num_rows < 2:
-        return table
     new = np.ones(table.num_rows, dtype=bool)
     differs = None
     for key in keys:
