@@ -316,6 +316,19 @@ def _values(table: dict[int, int]) -> Any:
     return np.fromiter(table.values(), dtype=np.int64, count=len(table))
 
 
+def _slacks(x: Any, step_slack: dict[int, int], pair_slack: dict[int, int], steps: int) -> tuple[Any, tuple[Any, Any]]:
+    """From a solution ``x``: the step slacks v_t (dense over steps) and the pairs with a non-zero slack
+    v_p with their slacks (sorted by pair), as ``_sweep`` takes them."""
+    import numpy as np
+
+    slack_step = np.zeros(steps)
+    slack_step[_keys(step_slack)] = x[_values(step_slack)]
+    keys, values = _keys(pair_slack), x[_values(pair_slack)]
+    nonzero = np.flatnonzero(values)
+    order = nonzero[np.argsort(keys[nonzero])]
+    return slack_step, (keys[order], values[order])
+
+
 def _phases(first_step: int, steps: int) -> list[int]:
     """Growing prefixes of the merge list, each solved to optimality before the next (the last is all
     steps): the weights found on the first merges, which carry most of the signal, warm-start the sweep
@@ -629,12 +642,7 @@ class _Cover:
         duals = solution.row_dual
         self.matched = [row for row, dual in zip(self.rows, duals, strict=True) if abs(dual) > 1e-9]
         self._prune()
-        slack_step = np.zeros(self.events.steps_total)
-        slack_step[_keys(self.step_slack)] = x[_values(self.step_slack)]
-        keys, values = _keys(self.pair_slack), x[_values(self.pair_slack)]
-        nonzero = np.flatnonzero(values)
-        order = nonzero[np.argsort(keys[nonzero])]
-        return slack_step, (keys[order], values[order])
+        return _slacks(x, self.step_slack, self.pair_slack, self.events.steps_total)
 
     def solve(
         self, weights: npt.NDArray[np.float64], first_step: int, last_step: int
@@ -679,8 +687,9 @@ def solve_mixture(
 
     The LP lives in one HiGHS model (``_Model``): each round appends the new columns and rows and
     re-optimises from the previous basis (dual simplex warm start), as cutting-plane methods do.
-    ``use_cover``: the last phase takes its rows from, and ends by the certificate of, the fixed-weights
-    cover (``_Cover``); without it, from the sweep of the main LP's own solution (the same optimum).
+    ``use_cover``: the last ``COVER_PHASES`` phases (never the first) take their rows from, and end by the
+    certificate of, the fixed-weights cover (``_Cover``); without it, every phase takes its rows from the
+    sweep of the main LP's own solution (the same optimum).
     """
     import highspy
     import numpy as np
@@ -752,12 +761,7 @@ def solve_mixture(
         x = np.asarray(solution.col_value)
         weights = np.maximum(x[:n], 0.0)
         weights = weights / (weights.sum() or 1.0)
-        slack_step = np.zeros(steps)
-        slack_step[_keys(model.step_slack)] = x[_values(model.step_slack)]
-        pair_keys, pair_values = _keys(model.pair_slack), x[_values(model.pair_slack)]
-        nonzero = np.flatnonzero(pair_values)
-        order = nonzero[np.argsort(pair_keys[nonzero])]
-        slack_pair = (pair_keys[order], pair_values[order])
+        slack_step, slack_pair = _slacks(x, model.step_slack, model.pair_slack, steps)
         if prune:
             # Drop the constraint rows whose slack is basic (their dual is zero: removing them keeps
             # this optimum, and the basis stays valid) that were never dropped before: the model
