@@ -154,8 +154,8 @@ def count_instance(
 
 
 def solve_lp(instance: dict[str, Any], merges: list[int], without_cover: bool = False) -> None:
-    """Solve and time the LP for each T; ``without_cover``: also without the fixed-weights cover (the
-    last phase driven by the main LP's own sweep, as before it), in turns, and print the speed-up."""
+    """Solve and time the LP for each T; ``without_cover``: also without the fixed-weights cover (every
+    phase driven by the main LP's own sweep, as before it), in turns, and print the speed-up."""
     import math
 
     from tokcli.mixture import solve_mixture, to_byte_shares
