@@ -287,6 +287,7 @@ def test_lazy_constraints_reach_the_full_lp_optimum(phase_start: int, monkeypatc
     monkeypatch.setattr(lp, "PHASE_STOP", 0.5)
     monkeypatch.setattr(lp, "PRUNE_MIN", 1)  # prune (main LP and cover) at every round, as big runs do
     monkeypatch.setattr(lp, "COVER_PRUNE_MIN", 1)
+    monkeypatch.setattr(lp, "IPM_MIN_ROWS", 1)  # a round that doubles the model's rows is solved by IPM
 
     rng = random.Random(7)
     alphabet = b"abcde"
@@ -307,6 +308,7 @@ def test_lazy_constraints_reach_the_full_lp_optimum(phase_start: int, monkeypatc
             counted, merged, per_step=1, per_pair=per_pair, per_round=2, first_step=first_step, use_cover=use_cover
         )
         assert (lazy.cover_iterations > 0) == (use_cover and phase_start < 1000)  # one phase: no cover
+        assert lazy.ipm_iterations > 0  # the rounds that doubled the model ran the interior point method
         states = [[c.state_at(t) for t in range(len(merged))] for c in counted]
         rows = []
         for t, target in enumerate(merged[first_step:], first_step):

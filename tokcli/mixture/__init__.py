@@ -422,6 +422,7 @@ def infer_mixture_from(
             "sweep_seconds": lp.sweep_seconds,
             "cover_seconds": lp.cover_seconds,
             "cover_iterations": lp.cover_iterations,
+            "ipm_iterations": lp.ipm_iterations,
         },
         "timings": {"counting_s": round(count_seconds, 3), "total_s": round(time.monotonic() - started, 3)},
         "warnings": warnings,

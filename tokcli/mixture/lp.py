@@ -61,8 +61,11 @@ PHASE_START = 1000  # merges in the first phase of solve_mixture(phased=True)
 PHASE_GROWTH = 3  # each next phase solves this many times more merges
 PHASE_STOP = 0.03  # a phase before the last ends when a round raises the objective by less than this share
 COVER_PHASES = 2  # the last phases driven by the fixed-weights cover (_Cover)
-COVER_ROUND = 1000  # rows the cover adds per round of its own (at most 2 per step and 1 per pair)
+COVER_ROUND = 1000  # rows the cover adds per round of its own
+COVER_PER_STEP = 2  # at most this many per step
+COVER_PER_PAIR = 1  # and per pair
 COVER_PRUNE_MIN = 5000  # the cover prunes only when at least this many rows can go (see _Cover._prune)
+IPM_MIN_ROWS = 2000  # a round adding at least this many rows, and at least as many as the model holds, uses IPM
 GAP = 1e-9  # relative gap between the cover (upper bound) and the main LP (lower bound) that proves optimality
 
 
@@ -84,6 +87,7 @@ class LpResult:
     iterations: int = 0
     cover_seconds: float = 0.0  # solving the fixed-weights cover (_Cover), its sweeps included
     cover_iterations: int = 0
+    ipm_iterations: int = 0  # of the rounds solved by the interior point method (see IPM_MIN_ROWS)
     violations_left: int = 0
     added: list[tuple[int, int]] = field(default_factory=list)  # (step, pair) of every constraint
     history: list[dict[str, float]] = field(default_factory=list)
@@ -208,13 +212,15 @@ def _sweep(
     per_round: int,
     known: set[int],
     per_pair: int = 1,
+    values: npt.NDArray[np.float64] | None = None,
 ) -> tuple[list[tuple[int, int]], int]:
     """The worst violated constraints (step, pair) not known yet (``known``: pair * stride + step), and
     how many violated segments exist. ``slack_pair``: the pairs with a non-zero slack v_p (sorted) and
-    their slacks."""
+    their slacks. ``values``: ``events.group_values(weights)`` when the caller has it already."""
     import numpy as np
 
-    values = events.group_values(weights)
+    if values is None:
+        values = events.group_values(weights)
     target = np.where(events.target_group >= 0, values[np.maximum(events.target_group, 0)], 0.0)
     theta = target + slack_step
     theta[:first_step] = np.inf
@@ -386,6 +392,7 @@ class _Model:
         # edge) recomputes its weights for the whole basis at every run (a solve per row); Devex needs
         # more iterations but cheaper ones (HiGHS time about -35% at T = 3,000, 30 categories).
         self.highs.setOptionValue("simplex_dual_edge_weight_strategy", 1)
+        self.highs.setOptionValue("run_crossover", "on")  # after IPM rounds (IPM_MIN_ROWS): a basis to warm-start from
         self._empty = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float64))
         for _ in range(n):  # mixture weights, cost 0
             self.highs.addCol(0.0, 0.0, self.inf, 0, *self._empty)
@@ -548,13 +555,18 @@ class _Cover:
             self.highs.setOptionValue(option, value)
         self.step_slack: dict[int, int] = {}  # step -> column of v_t
         self.pair_slack: dict[int, int] = {}  # pair -> column of v_p
-        self.rows: list[tuple[int, int]] = []
+        # per model row, in model order: its step and pair, its lower bound c[p](t) - c[m(t)](t) at the
+        # current weights, whether it may be pruned (never pruned before), and its dual in the last solve
+        self.row_step = np.zeros(0, dtype=np.int64)
+        self.row_pair = np.zeros(0, dtype=np.int64)
+        self.lower = np.zeros(0)
+        self.droppable = np.zeros(0, dtype=bool)
+        self.duals = np.zeros(0)
         self.known: set[int] = set()  # row keys (_Events.row_key)
         self.blocks: list[npt.NDArray[np.float64]] = []  # per added block of rows: c[p](t) - c[m(t)](t), (rows, n)
         self.diffs = np.zeros((0, events.n))
         self.dropped: set[int] = set()  # row keys pruned once (a row found violated again stays for good)
         self.objective = 0.0  # of the last solve
-        self.matched: list[tuple[int, int]] = []  # the rows of the last solve's matching (non-zero duals)
         self.iterations = 0
 
     def _columns(self, keys: Sequence[int], table: dict[int, int]) -> None:
@@ -579,20 +591,20 @@ class _Cover:
         self._columns(pairs.tolist(), self.pair_slack)
         diff = events.counts_at(steps, pairs) - events.counts_at(steps, events.merged[steps])
         self.blocks.append(diff)
+        lower = diff @ weights
         index = np.empty(2 * m, dtype=np.int32)
         index[0::2] = [self.step_slack[t] for t, _ in rows]
         index[1::2] = [self.pair_slack[p] for _, p in rows]
         self.highs.addRows(
-            m,
-            diff @ weights,
-            np.full(m, self.inf),
-            2 * m,
-            np.arange(0, 2 * m, 2, dtype=np.int32),
-            index,
-            np.ones(2 * m),
+            m, lower, np.full(m, self.inf), 2 * m, np.arange(0, 2 * m, 2, dtype=np.int32), index, np.ones(2 * m)
         )
-        self.rows += rows
-        self.known.update(events.row_key(t, p) for t, p in rows)
+        keys = (pairs * events.stride + steps).tolist()  # _Events.row_key
+        self.row_step = np.concatenate([self.row_step, steps])
+        self.row_pair = np.concatenate([self.row_pair, pairs])
+        self.lower = np.concatenate([self.lower, lower])
+        self.droppable = np.concatenate([self.droppable, [k not in self.dropped for k in keys]]).astype(bool)
+        self.duals = np.concatenate([self.duals, np.zeros(m)])
+        self.known.update(keys)
 
     def _diffs(self) -> Any:
         """Every row's c[p](t) - c[m(t)](t), in model order."""
@@ -607,24 +619,26 @@ class _Cover:
         """Delete the rows whose slack is basic (zero dual; the basis stays valid), each row once, as the
         main LP does, but only ``COVER_PRUNE_MIN`` or more at a time: the model no longer holds every row
         ever added (~280,000 at T = 29,744). Same hour, same instance: T = 29,744 359.6 -> 223.0 s
-        (cover 282 -> 157 s; at 20,000 rows 258.8 s), T = 10,000 25.4 vs 26.1 s (at 500 rows: slower)."""
+        (cover 282 -> 157 s; at 20,000 rows 258.8 s), T = 10,000 25.4 vs 26.1 s (at 500 rows: slower).
+        Counting only the rows strictly above their bound (basic for sure) to skip reading the basis
+        pruned too late: HiGHS 40 -> 73 s in the cover's first call at T = 29,744."""
         import highspy
         import numpy as np
 
         status = self.highs.getBasis().row_status
         basic = highspy.HighsBasisStatus.kBasic
-        keys = [self.events.row_key(*row) for row in self.rows]
-        drop = [j for j, key in enumerate(keys) if status[j] == basic and key not in self.dropped]
+        drop = np.flatnonzero(np.fromiter((s == basic for s in status), dtype=bool, count=len(status)) & self.droppable)
         if len(drop) < max(PRUNE_MIN, COVER_PRUNE_MIN):
             return
-        self.highs.deleteRows(len(drop), np.asarray(drop, dtype=np.int32))
-        keep = np.ones(len(self.rows), dtype=bool)
+        self.highs.deleteRows(len(drop), drop.astype(np.int32))
+        keep = np.ones(len(self.row_step), dtype=bool)
         keep[drop] = False
+        gone = (self.row_pair[drop] * self.events.stride + self.row_step[drop]).tolist()  # _Events.row_key
+        self.known.difference_update(gone)
+        self.dropped.update(gone)
         self.diffs = self._diffs()[keep]
-        self.rows = [row for row, kept in zip(self.rows, keep.tolist(), strict=True) if kept]
-        gone = {keys[j] for j in drop}
-        self.known -= gone
-        self.dropped |= gone
+        self.row_step, self.row_pair, self.lower = self.row_step[keep], self.row_pair[keep], self.lower[keep]
+        self.droppable, self.duals = self.droppable[keep], self.duals[keep]
 
     def _run(self) -> tuple[Any, tuple[Any, Any]]:
         """Solve (and prune); the step slacks (dense over steps) and the non-zero pair slacks (by pair)."""
@@ -637,10 +651,8 @@ class _Cover:
         self.iterations += int(self.highs.getInfo().simplex_iteration_count)
         solution = self.highs.getSolution()
         x = np.asarray(solution.col_value)
-        # the optimum and its matching (rows with a non-zero dual), read before pruning changes the model
         self.objective = float(self.highs.getInfo().objective_function_value)
-        duals = solution.row_dual
-        self.matched = [row for row, dual in zip(self.rows, duals, strict=True) if abs(dual) > 1e-9]
+        self.duals = np.asarray(solution.row_dual)  # pruning keeps the rows with a non-zero dual
         self._prune()
         return _slacks(x, self.step_slack, self.pair_slack, self.events.steps_total)
 
@@ -652,20 +664,23 @@ class _Cover:
 
         events = self.events
         slack_step, slack_pair = np.zeros(events.steps_total), (np.zeros(0, dtype=np.int64), np.zeros(0))
-        self.objective, self.matched = 0.0, []  # no row violated at zero slacks: the optimum is 0
-        if self.rows:
-            m = len(self.rows)
-            self.highs.changeRowsBounds(m, np.arange(m, dtype=np.int32), self._diffs() @ weights, np.full(m, self.inf))
+        self.objective, self.duals = 0.0, np.zeros(len(self.row_step))  # no row violated at zero slacks: 0
+        if m := len(self.row_step):
+            self.lower = self._diffs() @ weights
+            self.highs.changeRowsBounds(m, np.arange(m, dtype=np.int32), self.lower, np.full(m, self.inf))
             slack_step, slack_pair = self._run()
+        values = events.group_values(weights)  # the weights are fixed: every sweep of this call shares them
         while True:
             rows, _ = _sweep(
-                events, weights, slack_step, slack_pair, first_step, last_step, 2, COVER_ROUND, self.known, 1
-            )
+                events, weights, slack_step, slack_pair, first_step, last_step, COVER_PER_STEP, COVER_ROUND, self.known,
+                COVER_PER_PAIR, values,
+            )  # fmt: skip
             if not rows:
                 break
             self._add(rows, weights)
             slack_step, slack_pair = self._run()
-        return self.objective, self.matched
+        matched = np.flatnonzero(np.abs(self.duals) > 1e-9)  # the matching: the rows with a non-zero dual
+        return self.objective, list(zip(self.row_step[matched].tolist(), self.row_pair[matched].tolist(), strict=True))
 
 
 def solve_mixture(
@@ -708,7 +723,7 @@ def solve_mixture(
     status, objective = "no constraint was violated", 0.0
     history: list[dict[str, float]] = []
     sweep_seconds = solver_seconds = cover_seconds = 0.0
-    iterations = rounds = left = 0
+    iterations = ipm_iterations = rounds = left = 0
     limits = _phases(first_step, steps) if phased else [steps]
     phase, converged = 0, False
     cover: _Cover | None = None
@@ -743,11 +758,22 @@ def solve_mixture(
         rounds += 1
         solved_in_phase = True
         left = max(0, left - len(added))
+        # A round that at least doubles the model's constraint rows (the first round of a phase driven by
+        # the cover brings the matching rows of thousands of new steps) is solved from scratch by the
+        # interior point method, whose crossover leaves a basis for the next rounds' warm starts. The dual
+        # simplex, warm-started from the last phase's basis, took 48.8 s for the 14,955 rows of the last
+        # phase's first round at T = 29,744 (30 categories); IPM on the same model 6.6 s.
+        interior = len(added) >= max(IPM_MIN_ROWS, len(constraints))
         constraints.update(events.row_key(t, p) for t, p in added)
         added_all += added
         model.add(added)
         clock = time.monotonic()
-        model.highs.run()
+        if interior:
+            model.highs.setOptionValue("solver", "ipm")
+            model.highs.run()
+            model.highs.setOptionValue("solver", "simplex")
+        else:
+            model.highs.run()
         solver_seconds += time.monotonic() - clock
         model_status = model.highs.modelStatusToString(model.highs.getModelStatus())
         if model_status != "Optimal":
@@ -756,7 +782,8 @@ def solve_mixture(
                 hint="try fewer --merges or check that the categories' samples are not empty",
             )
         info = model.highs.getInfo()
-        iterations += int(info.simplex_iteration_count)
+        iterations += int(info.simplex_iteration_count) + int(info.crossover_iteration_count)
+        ipm_iterations += int(info.ipm_iteration_count)
         solution = model.highs.getSolution()
         x = np.asarray(solution.col_value)
         weights = np.maximum(x[:n], 0.0)
@@ -817,6 +844,7 @@ def solve_mixture(
         iterations=iterations,
         cover_seconds=round(cover_seconds, 3),
         cover_iterations=cover.iterations if cover is not None else 0,
+        ipm_iterations=ipm_iterations,
         violations_left=left,
         history=history,
         added=added_all,
