@@ -180,8 +180,8 @@ class _Events:
         return out
 
 
-def _range_argmin(theta: npt.NDArray[np.float64], lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]) -> Any:
-    """Index of the minimum of theta over [lo, hi) for each range (hi > lo), by a sparse table."""
+def _min_table(theta: npt.NDArray[np.float64]) -> list[Any]:
+    """A sparse table of theta: level k holds the index of the minimum of each window of 2**k values."""
     import numpy as np
 
     levels = [np.arange(len(theta))]
@@ -191,6 +191,15 @@ def _range_argmin(theta: npt.NDArray[np.float64], lo: npt.NDArray[np.int64], hi:
         left, right = prev[: len(prev) - width], prev[width:]
         levels.append(np.where(theta[left] <= theta[right], left, right))
         width *= 2
+    return levels
+
+
+def _range_argmin(
+    theta: npt.NDArray[np.float64], levels: list[Any], lo: npt.NDArray[np.int64], hi: npt.NDArray[np.int64]
+) -> Any:
+    """Index of the minimum of theta over [lo, hi) for each range (hi > lo), by its sparse table ``levels``."""
+    import numpy as np
+
     length = hi - lo
     k = np.floor(np.log2(np.maximum(length, 1))).astype(np.int64)
     result = np.empty(len(lo), dtype=np.int64)
@@ -248,12 +257,13 @@ def _sweep(
     # A sub-range's violations are at most its parent's, so once more than ``head`` violations are
     # found, only the sub-ranges of those above the head-th largest can still rank among the first.
     head = 8 * per_round
+    table = _min_table(theta)  # built once: every level of the splitting queries the same theta
     found_seg, found_step, found_excess = [], [], []
     seg, a, b = candidates, lo[candidates], hi[candidates]
     for _ in range(SPLIT_DEPTH):
         if not len(seg):
             break
-        worst = _range_argmin(theta, a, b)
+        worst = _range_argmin(theta, table, a, b)
         excess = level[seg] - theta[worst]
         ok = excess > TOLERANCE
         seg, a, b, worst, excess = seg[ok], a[ok], b[ok], worst[ok], excess[ok]
