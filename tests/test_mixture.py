@@ -9,6 +9,7 @@ import random
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -273,14 +274,27 @@ def test_lp_recovers_a_known_mixture_exactly_enough() -> None:
     assert solve_mixture(counted, shuffled).objective > 1.0
 
 
-@pytest.mark.parametrize("phase_start", [1000, 2, 1])
-def test_lazy_constraints_reach_the_full_lp_optimum(phase_start: int, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("phase_start", "ipm_stops_short"), [(1000, False), (2, False), (1, False), (1, True)])
+def test_lazy_constraints_reach_the_full_lp_optimum(
+    phase_start: int, ipm_stops_short: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """On a problem small enough to write out every constraint, the lazily built LP has the same optimum
     (also when solved in phases: prefixes of 3 and 7 or of 1, 3 and 7 merges, earlier phases stopped
-    early; and with the phases after the first driven by the fixed-weights cover)."""
+    early; with the phases after the first driven by the fixed-weights cover; and when the interior point
+    method of the rounds that double the model stops short of the optimum)."""
     from scipy.optimize import linprog
 
     from tokcli.mixture import lp
+
+    if ipm_stops_short:
+        quiet_highs = lp._quiet_highs
+
+        def stopping_early() -> Any:
+            highs = quiet_highs()
+            highs.setOptionValue("ipm_iteration_limit", 1)
+            return highs
+
+        monkeypatch.setattr(lp, "_quiet_highs", stopping_early)
 
     monkeypatch.setattr(lp, "PHASE_START", phase_start)
     monkeypatch.setattr(lp, "PHASE_GROWTH", 2)

@@ -567,11 +567,10 @@ class _Cover:
             self.highs.setOptionValue(option, value)
         self.step_slack: dict[int, int] = {}  # step -> column of v_t
         self.pair_slack: dict[int, int] = {}  # pair -> column of v_p
-        # per model row, in model order: its step and pair, its lower bound c[p](t) - c[m(t)](t) at the
-        # current weights, whether it may be pruned (never pruned before), and its dual in the last solve
+        # per model row, in model order: its step and pair, whether it may be pruned (never pruned before),
+        # and its dual in the last solve
         self.row_step = np.zeros(0, dtype=np.int64)
         self.row_pair = np.zeros(0, dtype=np.int64)
-        self.lower = np.zeros(0)
         self.droppable = np.zeros(0, dtype=bool)
         self.duals = np.zeros(0)
         self.known: set[int] = set()  # row keys (_Events.row_key)
@@ -613,7 +612,6 @@ class _Cover:
         keys = (pairs * events.stride + steps).tolist()  # _Events.row_key
         self.row_step = np.concatenate([self.row_step, steps])
         self.row_pair = np.concatenate([self.row_pair, pairs])
-        self.lower = np.concatenate([self.lower, lower])
         self.droppable = np.concatenate([self.droppable, [k not in self.dropped for k in keys]]).astype(bool)
         self.duals = np.concatenate([self.duals, np.zeros(m)])
         self.known.update(keys)
@@ -649,7 +647,7 @@ class _Cover:
         self.known.difference_update(gone)
         self.dropped.update(gone)
         self.diffs = self._diffs()[keep]
-        self.row_step, self.row_pair, self.lower = self.row_step[keep], self.row_pair[keep], self.lower[keep]
+        self.row_step, self.row_pair = self.row_step[keep], self.row_pair[keep]
         self.droppable, self.duals = self.droppable[keep], self.duals[keep]
 
     def _run(self) -> tuple[Any, tuple[Any, Any]]:
@@ -678,8 +676,7 @@ class _Cover:
         slack_step, slack_pair = np.zeros(events.steps_total), (np.zeros(0, dtype=np.int64), np.zeros(0))
         self.objective, self.duals = 0.0, np.zeros(len(self.row_step))  # no row violated at zero slacks: 0
         if m := len(self.row_step):
-            self.lower = self._diffs() @ weights
-            self.highs.changeRowsBounds(m, np.arange(m, dtype=np.int32), self.lower, np.full(m, self.inf))
+            self.highs.changeRowsBounds(m, np.arange(m, dtype=np.int32), self._diffs() @ weights, np.full(m, self.inf))
             slack_step, slack_pair = self._run()
         values = events.group_values(weights)  # the weights are fixed: every sweep of this call shares them
         while True:
@@ -784,8 +781,12 @@ def solve_mixture(
             model.highs.setOptionValue("solver", "ipm")
             model.highs.run()
             model.highs.setOptionValue("solver", "simplex")
-        else:
-            model.highs.run()
+            info = model.highs.getInfo()
+            ipm_iterations += int(info.ipm_iteration_count)
+            iterations += int(info.simplex_iteration_count) + int(info.crossover_iteration_count)
+        if not interior or model.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            model.highs.run()  # (after IPM: it stopped short of the optimum, the simplex finishes)
+            iterations += int(model.highs.getInfo().simplex_iteration_count)
         solver_seconds += time.monotonic() - clock
         model_status = model.highs.modelStatusToString(model.highs.getModelStatus())
         if model_status != "Optimal":
@@ -794,8 +795,6 @@ def solve_mixture(
                 hint="try fewer --merges or check that the categories' samples are not empty",
             )
         info = model.highs.getInfo()
-        iterations += int(info.simplex_iteration_count) + int(info.crossover_iteration_count)
-        ipm_iterations += int(info.ipm_iteration_count)
         solution = model.highs.getSolution()
         x = np.asarray(solution.col_value)
         weights = np.maximum(x[:n], 0.0)
