@@ -177,7 +177,7 @@ def solve_lp(instance: dict[str, Any], merges: list[int], without_cover: bool = 
                 f"LP{'' if use_cover else ' without the cover'}, {len(names)} categories, T = {len(merged)}: "
                 f"{lp.seconds:.1f} s (CPU {cpu:.1f} s; {lp.status}, objective {lp.objective:.3f}{error}; "
                 f"{lp.rounds} rounds, {lp.constraints} constraints added, {lp.rows} rows kept, "
-                f"{lp.iterations} simplex iterations; sweeps {lp.sweep_seconds:.1f} s, "
+                f"{lp.iterations} simplex iterations, {lp.ipm_iterations} IPM; sweeps {lp.sweep_seconds:.1f} s, "
                 f"HiGHS {lp.solver_seconds:.1f} s, cover {lp.cover_seconds:.1f} s / {lp.cover_iterations} iterations)"
                 f"   peak RSS {peak_rss_mb():.0f} MB",
                 flush=True,

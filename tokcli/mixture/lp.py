@@ -34,7 +34,7 @@ The main LP then needs about 20 rounds instead of hundreds, and the degenerate t
 slacks keep violating rows the optimum does not need is skipped (docs/benchmarks.md: T = 10,000
 34.3 -> 24.1 s, T = 29,744 536 -> 240 s CPU with the cover pruning its rows). The first round of such a
 phase brings the matching rows of thousands of new steps at once; rounds that at least double the model
-are solved by the interior point method (``IPM_MIN_ROWS``; T = 29,744: 240 -> 152-164 s).
+are solved by the interior point method (``IPM_MIN_ROWS``; T = 29,744: 240 -> 148-164 s).
 """
 
 from __future__ import annotations
