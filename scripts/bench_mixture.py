@@ -8,9 +8,10 @@
 2. LP: --lp-categories categories (every file of ../shared/corpora/{lang,code,domain,books}, sampled
    --lp-sample-mb each), counted with the tokenizer of step 1 retrained on a mixture of all of them,
    then the LP on the first --lp-merges merges (goal: < 2 minutes for 30 categories, T = 30,000).
-   With --lp-halves docs the LP instance is the realistic one of scripts/controlled_experiment.py
-   (trial 0 of ``--set lang code domain books --n 30 --min-mb 0.5``): a 10 MB random mixture of one
-   half of each category trains the tokenizer, samples of --lp-sample-mb come from the other half.
+   With --lp-halves docs|blocks the LP instance is the realistic one of scripts/controlled_experiment.py
+   (trial --lp-trial, default 0, of ``--set lang code domain books --n 30 --min-mb 0.5``): a 10 MB random
+   mixture of one half of each category trains the tokenizer, samples of --lp-sample-mb come from the
+   other half.
    --save-instance / --load-instance pickle the counts and merge list, to time the LP alone.
 
 Falls back to tests/data (tiny) when ../shared/corpora is absent.
@@ -103,7 +104,8 @@ def bench_replay(args: argparse.Namespace, sources: list[Path], tmp: Path) -> No
 
 
 def realistic_instance(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    """Trial 0 of controlled_experiment.py --set lang code domain books --n 30 --min-mb 0.5 --halves docs."""
+    """Trial ``--lp-trial`` of controlled_experiment.py --set lang code domain books --n 30 --min-mb 0.5
+    --halves ``--lp-halves``."""
     import random
 
     sys.path.insert(0, str(ROOT / "scripts"))
@@ -112,7 +114,7 @@ def realistic_instance(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     folders = [SHARED / name for name in ("lang", "code", "domain", "books")]
     sources = sorted(p for f in folders for p in f.glob("*.jsonl") if p.stat().st_size >= 0.5e6)
     n = args.lp_categories
-    rng = random.Random(f"0/lang+code+domain+books/{n}/0")
+    rng = random.Random(f"0/lang+code+domain+books/{n}/{args.lp_trial}")
     chosen = sorted(rng.sample(sources, n))
     weights = dict(zip((p.stem for p in chosen), ce.random_simplex(n, rng), strict=True))
     split = {p.stem: ce.halves(ce.read_docs(p), args.lp_halves) for p in chosen}
@@ -197,7 +199,12 @@ def main() -> int:
     parser.add_argument("--lp-categories", type=int, default=30)
     parser.add_argument("--lp-sample-mb", type=float, default=1.0)
     parser.add_argument("--lp-merges", type=int, nargs="+", default=[30000], help="T (several: one LP each)")
-    parser.add_argument("--lp-halves", choices=["docs"], help="the controlled experiment's disjoint halves")
+    parser.add_argument(
+        "--lp-halves", choices=["docs", "blocks"], help="the controlled experiment's disjoint halves"
+    )
+    parser.add_argument(
+        "--lp-trial", type=int, default=0, help="with --lp-halves: which trial's categories and weights (default 0)"
+    )
     parser.add_argument("--skip-replay", action="store_true")
     parser.add_argument("--save-instance", type=Path, help="pickle the LP's counts and merge list here")
     parser.add_argument("--load-instance", type=Path, help="time the LP on a --save-instance file only")

@@ -274,14 +274,18 @@ def test_lp_recovers_a_known_mixture_exactly_enough() -> None:
     assert solve_mixture(counted, shuffled).objective > 1.0
 
 
-@pytest.mark.parametrize(("phase_start", "ipm_stops_short"), [(1000, False), (2, False), (1, False), (1, True)])
+@pytest.mark.parametrize(
+    ("phase_start", "ipm_stops_short", "split_depth"),
+    [(1000, False, None), (2, False, None), (1, False, None), (1, True, None), (1, False, 1)],
+)
 def test_lazy_constraints_reach_the_full_lp_optimum(
-    phase_start: int, ipm_stops_short: bool, monkeypatch: pytest.MonkeyPatch
+    phase_start: int, ipm_stops_short: bool, split_depth: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a problem small enough to write out every constraint, the lazily built LP has the same optimum
     (also when solved in phases: prefixes of 3 and 7 or of 1, 3 and 7 merges, earlier phases stopped
-    early; with the phases after the first driven by the fixed-weights cover; and when the interior point
-    method of the rounds that double the model stops short of the optimum)."""
+    early; with the phases after the first driven by the fixed-weights cover; when the interior point
+    method of the rounds that double the model stops short of the optimum; and when the sweeps find only
+    the worst step of each violated segment per round)."""
     from scipy.optimize import linprog
 
     from tokcli.mixture import lp
@@ -302,6 +306,9 @@ def test_lazy_constraints_reach_the_full_lp_optimum(
     monkeypatch.setattr(lp, "PRUNE_MIN", 1)  # prune (main LP and cover) at every round, as big runs do
     monkeypatch.setattr(lp, "COVER_PRUNE_MIN", 1)
     monkeypatch.setattr(lp, "IPM_MIN_ROWS", 1)  # a round that doubles the model's rows is solved by IPM
+    if split_depth is not None:
+        monkeypatch.setattr(lp, "SPLIT_DEPTH", split_depth)
+        monkeypatch.setattr(lp, "COVER_SPLIT_DEPTH", split_depth)
 
     rng = random.Random(7)
     alphabet = b"abcde"

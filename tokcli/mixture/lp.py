@@ -34,7 +34,9 @@ The main LP then needs about 20 rounds instead of hundreds, and the degenerate t
 slacks keep violating rows the optimum does not need is skipped (docs/benchmarks.md: T = 10,000
 34.3 -> 24.1 s, T = 29,744 536 -> 240 s CPU with the cover pruning its rows). The first round of such a
 phase brings the matching rows of thousands of new steps at once; rounds that at least double the model
-are solved by the interior point method (``IPM_MIN_ROWS``; T = 29,744: 240 -> 148-164 s).
+are solved by the interior point method (``IPM_MIN_ROWS``; T = 29,744: 240 -> 148-164 s). The cover's
+sweeps search each violated segment for violated steps deeper than the main LP's (``COVER_SPLIT_DEPTH``,
+see ``_Cover``; T = 29,744: 146 -> 75-88 s on two instances).
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ if TYPE_CHECKING:
 SCALE = 1e6
 TOLERANCE = 1e-6  # on the SCALE above: one part in 10^12 of a category's pairs
 PRUNE_MIN = 500  # only rebuild the model when at least this many rows can go
-SPLIT_DEPTH = 4  # up to 2**4 - 1 violated steps found per segment and sweep
+SPLIT_DEPTH = 4  # up to 2**4 - 1 violated steps found per segment and sweep of the main LP
+COVER_SPLIT_DEPTH = 8  # and of the cover (_Cover): see there
 PHASE_START = 1000  # merges in the first phase of solve_mixture(phased=True)
 PHASE_GROWTH = 3  # each next phase solves this many times more merges
 PHASE_STOP = 0.03  # a phase before the last ends when a round raises the objective by less than this share
@@ -224,10 +227,12 @@ def _sweep(
     known: set[int],
     per_pair: int = 1,
     values: npt.NDArray[np.float64] | None = None,
+    split_depth: int | None = None,
 ) -> tuple[list[tuple[int, int]], int]:
     """The worst violated constraints (step, pair) not known yet (``known``: pair * stride + step), and
     how many violated segments exist. ``slack_pair``: the pairs with a non-zero slack v_p (sorted) and
-    their slacks. ``values``: ``events.group_values(weights)`` when the caller has it already."""
+    their slacks. ``values``: ``events.group_values(weights)`` when the caller has it already.
+    ``split_depth``: levels of the search for violated steps within a segment (default ``SPLIT_DEPTH``)."""
     import numpy as np
 
     if values is None:
@@ -252,7 +257,7 @@ def _sweep(
     if not len(candidates):
         return [], 0
     # Violated steps of each segment, worst first: the range minimum, then (breadth first) the minima
-    # of the sub-ranges on either side, to ``SPLIT_DEPTH`` levels; a sub-range whose minimum is not
+    # of the sub-ranges on either side, to ``split_depth`` levels; a sub-range whose minimum is not
     # violated holds no violation.
     # A sub-range's violations are at most its parent's, so once more than ``head`` violations are
     # found, only the sub-ranges of those above the head-th largest can still rank among the first.
@@ -260,7 +265,7 @@ def _sweep(
     table = _min_table(theta)  # built once: every level of the splitting queries the same theta
     found_seg, found_step, found_excess = [], [], []
     seg, a, b = candidates, lo[candidates], hi[candidates]
-    for _ in range(SPLIT_DEPTH):
+    for _ in range(SPLIT_DEPTH if split_depth is None else split_depth):
         if not len(seg):
             break
         worst = _range_argmin(theta, table, a, b)
@@ -551,6 +556,14 @@ class _Cover:
       within ``GAP``, the main LP's weights are optimal. This skips the degenerate tail where the main
       LP's own slacks keep violating rows that the optimum does not need.
 
+    Its sweeps look for up to 2**8 - 1 violated steps per segment (``COVER_SPLIT_DEPTH``), not 15 as the
+    main LP's: with one row per pair and round (``COVER_PER_PAIR``) and two per step, a pair can only
+    take a step that no other pair has filled, and the worst steps of the segments are the same few
+    steps with the smallest theta_t + v_t. Searching 15 per segment, the cover's first call of the last
+    phase at T = 29,744 (30 categories) spent 260 of its 360 rounds adding 30 to 500 rows each, with
+    thousands of violated segments piled on 40 to 300 steps; searching 255, it takes 108 rounds, most of
+    them full (HiGHS 50 -> 16 s, 331,678 -> 171,001 iterations, sweeps 18 -> 10 s).
+
     It drives the last ``COVER_PHASES`` phases, never the first: at the uniform starting weights its own
     lazy solve costs more than it saves (T = 1,000 in one phase: 2.1 s vs 0.9 s without it). The cover
     keeps its rows from one phase to the next (before it pruned them, T = 29,744: 334 s with the last two
@@ -682,7 +695,7 @@ class _Cover:
         while True:
             rows, _ = _sweep(
                 events, weights, slack_step, slack_pair, first_step, last_step, COVER_PER_STEP, COVER_ROUND, self.known,
-                COVER_PER_PAIR, values,
+                COVER_PER_PAIR, values, COVER_SPLIT_DEPTH,
             )  # fmt: skip
             if not rows:
                 break
