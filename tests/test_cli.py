@@ -178,3 +178,38 @@ def test_text_log_file_appends(capsys: pytest.CaptureFixture[str], tmp_path: Pat
 def test_bad_log_format_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "--log-format", "xml", "train")
     assert code == ExitCode.USAGE and "--log-format" in err
+
+
+DATA = Path(__file__).parent / "data"
+BPE_JSON = DATA / "tokenizers" / "bpe-bytelevel.json"
+# every command with --threads, on the shipped fixtures; "{out}" is its output file (else: stdout)
+THREADED = {
+    "train": ["train", str(DATA / "austen.txt"), "--vocab-size", "300", "-o", "{out}.json"],
+    "encode": ["encode", "-t", str(BPE_JSON), str(DATA / "austen.txt"), "-o", "{out}.txt"],
+    "compare": ["compare", "-t", str(BPE_JSON), str(DATA / "austen.txt"), "-f", "json"],
+    "infer-mixture": [
+        "infer-mixture", "-t", str(BPE_JSON), "--category", f"prose={DATA / 'austen.txt'}",
+        "--category", f"python={DATA / 'code' / 'python.jsonl'}", "--merges", "50", "--no-cache",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", sorted(THREADED))
+def test_threads_zero_means_all_cpus_and_a_negative_count_is_refused(
+    command: str, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TOKCLI_THREADS=0 (as --threads 0) is "all CPUs" for every command; train and infer-mixture once
+    refused it (train.threads must be >= 1), so a cron job exporting it for encode could not train."""
+    argv = [a.replace("{out}", str(tmp_path / "out")) for a in THREADED[command]]
+    monkeypatch.setenv("TOKCLI_THREADS", "0")
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    output = next((Path(a) for a in argv if a.startswith(str(tmp_path))), None)
+    assert out if output is None else output.stat().st_size > 0
+    if output is not None:
+        output.unlink()
+    monkeypatch.delenv("TOKCLI_THREADS")
+    code, out, err = run(capsys, *argv, "--threads", "-1")
+    assert code != 0 and out == ""
+    assert err.count("\n") == 1 and "threads must be 0 (all CPUs) or more" in err, err
+    assert output is None or not output.exists()

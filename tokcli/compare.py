@@ -78,6 +78,8 @@ class CompareConfig:
             raise ValueError("bootstrap must be >= 0")
         if self.batch_size < 1:
             raise ValueError("batch_size must be >= 1")
+        if self.threads is not None and self.threads < 0:
+            raise ValueError("threads must be 0 (all CPUs) or more")
 
 
 @dataclass(frozen=True)

@@ -64,21 +64,28 @@ def process_tree(pid: int) -> list[int]:
 
 
 def watch(argv: list[str], tmp: Path, *, env: dict[str, str] | None = None, timeout: float = 120) -> Watched:
-    """Run ``python -m tokcli ARGV`` and sample its process tree every few milliseconds until it exits."""
+    """Run ``python -m tokcli ARGV`` and sample its process tree every few milliseconds until it exits.
+
+    ``max_threads`` counts a number of threads only when two samples in a row see at least that many: a
+    thread that a pool has joined can still be listed in /proc for a moment after the join returns (the
+    kernel wakes the joiner before it unlists the task), so a sample taken just as sentencepiece replaces
+    one single-thread pool by the next once saw 3 threads where 2 ever run. A real extra pool lives far
+    longer than the ~5 ms between samples."""
     out, err = tmp / "watch.stdout", tmp / "watch.stderr"
     with open(out, "wb") as so, open(err, "wb") as se:
         proc = subprocess.Popen(
             [sys.executable, "-m", "tokcli", *argv], stdout=so, stderr=se, env=env or tokcli_env(), cwd=tmp
         )
         deadline = time.monotonic() + timeout
-        max_procs = max_threads = samples = 0
+        max_procs = max_threads = samples = previous = 0
         while proc.poll() is None:
             if time.monotonic() > deadline:
                 proc.kill()
                 raise AssertionError(f"tokcli {argv} ran longer than {timeout} s")
             tree = process_tree(proc.pid)
             max_procs = max(max_procs, len(tree))
-            max_threads = max(max_threads, sum(_threads(p) for p in tree))
+            threads = sum(_threads(p) for p in tree)
+            max_threads, previous = max(max_threads, min(previous, threads)), threads
             samples += 1
             time.sleep(0.005)
     return Watched(

@@ -84,6 +84,19 @@ def test_one_thread_means_one_process_and_no_pools(
     assert run.max_threads <= most_threads, f"{case}: {run.max_threads} threads, at most {most_threads} allowed"
 
 
+def test_the_watcher_sees_an_uncapped_pool(corpus: Path, tmp_path: Path) -> None:
+    """The control of the cases above: without the cap, tokenizers' training pool runs a thread per CPU,
+    and ``watch`` (which counts a thread only when two samples in a row see it) reports more threads
+    than the capped bound."""
+    if resources.available_cpus() < 2:
+        pytest.skip("one CPU: an uncapped pool has one thread too")
+    template, most_threads = CASES["train-hf-bpe"]
+    argv = [a.replace("{corpus}", str(corpus)) for a in template]
+    run = watch(argv, tmp_path, env=tokcli_env(TOKCLI_THREADS="0"))
+    assert run.returncode == 0, run.stderr
+    assert run.max_threads > most_threads, run.max_threads
+
+
 def test_count_workers_follow_tokcli_threads(corpus: Path, tmp_path: Path) -> None:
     """count has --workers, no --threads: its default (all CPUs) is capped by TOKCLI_THREADS."""
     argv = ["count", str(corpus), "-o", "counts", "--split-size", "500KB"]

@@ -150,8 +150,8 @@ class InferMixtureConfig:
                 raise UsageError(f"infer_mixture.{name} must be >= 1, not {getattr(self, name)}")
         if self.skip_merges < 0:
             raise UsageError(f"infer_mixture.skip_merges must be >= 0, not {self.skip_merges}")
-        if self.threads is not None and self.threads < 1:
-            raise UsageError(f"infer_mixture.threads must be >= 1, not {self.threads}")
+        if self.threads is not None and self.threads < 0:
+            raise UsageError(f"infer_mixture.threads must be 0 (all CPUs) or more, not {self.threads}")
         if self.unit not in ("bytes", "pairs"):
             raise UsageError(f"infer_mixture.unit must be bytes or pairs, not {self.unit!r}")
 

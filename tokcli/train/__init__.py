@@ -55,7 +55,7 @@ class TrainReport:
 
 def _limit_threads(threads: int | None) -> None:
     """Cap the Rust (rayon) pool before ``tokenizers`` first starts it; sentencepiece gets num_threads."""
-    if threads is not None:
+    if threads:  # None or 0: all CPUs (TOKCLI_THREADS=0 means the same)
         os.environ["RAYON_NUM_THREADS"] = str(threads)
         os.environ["RAYON_RS_NUM_CPUS"] = str(threads)
 

@@ -88,8 +88,8 @@ def validate(config: TrainConfig) -> None:
         raise ConfigError("train.min_frequency must be >= 0")
     if config.max_token_length is not None and config.max_token_length < 1:
         raise ConfigError("train.max_token_length must be >= 1")
-    if config.threads is not None and config.threads < 1:
-        raise ConfigError("train.threads must be >= 1")
+    if config.threads is not None and config.threads < 0:
+        raise ConfigError("train.threads must be 0 (all CPUs) or more", hint="e.g. --threads 4")
     if config.character_coverage is not None and not 0 < config.character_coverage <= 1:
         raise ConfigError("train.character_coverage must be in (0, 1]", hint="e.g. 0.9995, or 1.0 for CJK")
     if len(set(config.special_tokens)) != len(config.special_tokens):
