@@ -530,7 +530,7 @@ def test_bad_inputs() -> None:
     big = InferMixtureConfig(cache=False, threads=1, merges=10**6)
     result = infer_mixture_from(merges, GPT2, {"a": prose, "b": lines_of(DATA / "code" / "python.jsonl")[:5]}, big)
     assert result.meta["merges_used"] == len(merges) and "exceeds" in result.warnings[0]
-    for bad in ({"merges": 0}, {"skip_merges": -1}, {"threads": 0}, {"unit": "words"}):
+    for bad in ({"merges": 0}, {"skip_merges": -1}, {"threads": -1}, {"unit": "words"}):
         with pytest.raises(UsageError):
             InferMixtureConfig(**bad)
     error = NotBpeError("tok.json", "wordpiece")
