@@ -66,7 +66,7 @@ class CompareConfig:
     bootstrap: int = field(default=0, metadata={"help": "bootstrap resamples for 95% confidence intervals (0: off)"})
     seed: int = field(default=0, metadata={"help": "seed for the bootstrap"})
     batch_size: int = field(default=2000, metadata={"help": "documents encoded per batch"})
-    threads: int | None = field(default=None, metadata={"help": "encoding threads (default: all CPUs)"})
+    threads: int | None = field(default=None, metadata={"help": "encoding threads (default or 0: all CPUs)"})
     keep_going: bool = field(default=False, metadata={"help": "report an unreadable corpus and go on with the others"})
     plot: str | None = field(
         default=None,

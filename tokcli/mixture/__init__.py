@@ -129,7 +129,7 @@ class InferMixtureConfig:
     per_pair: int = field(default=1, metadata={"help": "violated constraints added per competing pair and round"})
     per_round: int = field(default=500, metadata={"help": "violated constraints added per round"})
     max_rounds: int = field(default=1000, metadata={"help": "rounds of lazy constraint generation"})
-    threads: int | None = field(default=None, metadata={"help": "counting processes (default: all CPUs)"})
+    threads: int | None = field(default=None, metadata={"help": "counting processes (default or 0: all CPUs)"})
     cache: bool = field(default=True, metadata={"help": "re-use per-category counts from the count cache"})
     cache_dir: str | None = field(
         default=None,

@@ -36,7 +36,7 @@ slacks keep violating rows the optimum does not need is skipped (docs/benchmarks
 phase brings the matching rows of thousands of new steps at once; rounds that at least double the model
 are solved by the interior point method (``IPM_MIN_ROWS``; T = 29,744: 240 -> 148-164 s). The cover's
 sweeps search each violated segment for violated steps deeper than the main LP's (``COVER_SPLIT_DEPTH``,
-see ``_Cover``; T = 29,744: 146 -> 75-88 s on two instances).
+see ``_Cover``; T = 29,744: 146 -> 75-88 s; docs/benchmarks.md, stop 16).
 """
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ class TrainConfig:
     superword_transition: int | None = field(
         default=None, metadata={"help": "hf-bpe: SuperBPE transition size; tokens after it may span up to 4 words"}
     )
-    threads: int | None = field(default=None, metadata={"help": "training threads (default: all CPUs)"})
+    threads: int | None = field(default=None, metadata={"help": "training threads (default or 0: all CPUs)"})
     seed: int = field(default=0, metadata={"help": "seed (sampling and sentencepiece)"})
     report: str | None = field(
         default=None, metadata={"help": "also write the JSON report to FILE", "path": True, "output": True}
