@@ -3,16 +3,20 @@
 Usage (from the repository root)::
 
     .venv/bin/python scripts/bench_scale.py [--mb 20] [--train-mb 4] [--repeat 2] [--workdir DIR] [--no-ray]
+    .venv/bin/python scripts/bench_scale.py --mb 20 --mb 50 --mb 100 --only count --only encode --repeat 3
+    .venv/bin/python scripts/bench_scale.py --input corpus.jsonl --input other.txt --only count --no-ray
     .venv/bin/python scripts/bench_scale.py --only routes --routes-mb 4 --routes-mb 20 --repeat 3 --no-ray
 
 It builds a multilingual + code JSONL input of ``--mb`` MB (as scripts/bench_encode.py does, from
-../shared/corpora, falling back to tests/data) and then reports, all in this process:
+../shared/corpora, falling back to tests/data), or takes the ``--input`` files, and then reports, all
+in this process (several sizes or files: the speed runs for each, the identity checks on the first):
 
 - identity: sha256 of the sorted counts for --engine local and ray at 1, 2 and 8 splits (and 1 or 2
   workers); train --from-counts vs train on the raw text (first ``--train-mb`` MB) for the gpt2,
   cl100k and llama3 presets (32k vocabulary) and spm-bpe (8k); encode shards across engines and
   workers, and their concatenation vs ``encode -f bin``;
-- speed (best of ``--repeat``): count and encode at 2 workers vs 1 worker (8 splits), and --workers 1
+- speed (best of ``--repeat``, the compared runs taking turns): count (at its own default plan) and
+  encode (8 splits) at 2 workers vs 1 worker, and --workers 1
   vs the plain single-process path (count: the corpus reader + the same word counter + a sort, without
   and with writing the counts as one Parquet file; encode:
   ``encode_documents`` to one .bin file); Ray runs on an already started private cluster, whose
@@ -155,7 +159,9 @@ def check_fast_words(corpus: CorpusConfig) -> None:
         )
 
 
-def bench_count(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool, splits: int = 8) -> None:
+def bench_count(
+    work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool, splits: int = 0, identity: bool = True
+) -> None:
     eight = split_size_for(corpus, splits) if splits else None  # 0: count's own default
     print(f"count (--pretok gpt2), {len(plan_count(corpus, eight))} splits")
     out = work / "counts"
@@ -177,6 +183,8 @@ def bench_count(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool, sp
     if use_ray:
         ray_two = best(repeat, lambda: run(2, "ray"))
         print(f"  --engine ray --workers 2 (warm cluster) {ray_two:.2f} s: {one / ray_two:.2f}x faster than local 1")
+    if not identity:
+        return
     digests = {}
     for n in (1, 2, 8):
         for engine, workers in [("local", 1), ("local", 2)] + ([("ray", 2)] if use_ray else []):
@@ -191,7 +199,9 @@ def bench_count(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool, sp
     )
 
 
-def bench_encode(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool, splits: int = 8) -> None:
+def bench_encode(
+    work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool, splits: int = 8, identity: bool = True
+) -> None:
     from tokcli.encode import encode_documents
     from tokcli.encode.run import corpus_documents
     from tokcli.loading import load_tokenizer
@@ -227,10 +237,13 @@ def bench_encode(work: Path, corpus: CorpusConfig, repeat: int, use_ray: bool, s
         f"  the raw encoder alone, one thread per process, processes started and loaded beforehand: 1 process "
         f"{raw_one:.2f} s, 2 processes {raw_two:.2f} s ({raw_one / raw_two:.2f}x: what this machine allows)"
     )
-    outputs = {"local-1": folder_bytes(run(1, name="e1")), "local-2": folder_bytes(run(2, name="e2"))}
     if use_ray:
         ray_two = best(repeat, lambda: run(2, "ray"))
         print(f"  --engine ray --workers 2 (warm cluster) {ray_two:.2f} s: {one / ray_two:.2f}x faster than local 1")
+    if not identity:
+        return
+    outputs = {"local-1": folder_bytes(run(1, name="e1")), "local-2": folder_bytes(run(2, name="e2"))}
+    if use_ray:
         outputs["ray-2"] = folder_bytes(run(2, "ray", name="e3"))
     check(
         f"encode shards byte-identical over {sorted(outputs)}", all(o == outputs["local-1"] for o in outputs.values())
@@ -326,16 +339,24 @@ def bench_routes(work: Path, source: Path, megabytes: float, repeat: int) -> Non
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mb", type=float, default=20)
+    parser.add_argument(
+        "--mb", type=float, action="append",
+        help="input size in MB, built from ../shared/corpora (repeatable: one speed run per size, identity checks "
+        "on the first; default 20)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--input", type=Path, action="append",
+        help="time these JSONL or text files instead of a built input (repeatable: one run per file)",
+    )  # fmt: skip
     parser.add_argument("--train-mb", type=float, default=4)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--no-ray", action="store_true")
     parser.add_argument(
-        "--splits", type=int, default=8,
-        help="splits for the speed runs (the identity checks always use 1, 2 and 8; 0: count's default split "
-        "size): 2 workers take the splits one at a time, so the last one can leave a worker idle for up to one "
-        "split's time",
+        "--splits", type=int, default=None,
+        help="splits for the speed runs (the identity checks always use 1, 2 and 8); default: count's own plan "
+        "(~32 splits from the input's size, as `tokcli count` makes) and 8 for encode (its 64MB shards make one "
+        "split of a smaller input); 0: each command's own plan",
     )  # fmt: skip
     parser.add_argument(
         "--only", choices=["count", "encode", "train", "routes"], action="append", help="run only these parts"
@@ -345,10 +366,14 @@ def main() -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     work = args.workdir or Path(tempfile.mkdtemp(prefix="tokcli-bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
-    source = work / f"input-{args.mb:g}mb.jsonl"
-    build_input(source, args.mb)
-    corpus = CorpusConfig(inputs=(str(source),))
-    print(f"input: {source} ({source.stat().st_size / 1e6:.1f} MB), {os.cpu_count()} CPUs")
+    sources = list(args.input or [])
+    for megabytes in args.mb or ([] if sources else [20]):
+        sources.append(work / f"input-{megabytes:g}mb.jsonl")
+        build_input(sources[-1], megabytes)
+    for source in sources:
+        if not source.is_file():
+            print(f"bench_scale: {source}: no such file", file=sys.stderr)
+            return 2
     use_ray = not args.no_ray
     if use_ray:
         try:
@@ -362,18 +387,25 @@ def main() -> int:
         ray.init(address="local", num_cpus=2, include_dashboard=False, _temp_dir=temp, logging_level="WARNING",
                  log_to_driver=False, object_store_memory=512 * 1024 * 1024)  # fmt: skip
         print(f"ray start-up (private local cluster, 2 CPUs): {time.perf_counter() - started:.2f} s")
+    count_splits = args.splits or 0
+    encode_splits = 8 if args.splits is None else args.splits
     try:
         parts = args.only or ["count", "encode", "train"]
-        if "count" in parts:
-            check_fast_words(corpus)
-            bench_count(work, corpus, args.repeat, use_ray, args.splits)
-        if "encode" in parts:
-            bench_encode(work, corpus, args.repeat, use_ray, args.splits)
+        for number, source in enumerate(sources):
+            first = number == 0
+            corpus = CorpusConfig(inputs=(str(source),))
+            print(f"input: {source} ({source.stat().st_size / 1e6:.1f} MB), {os.cpu_count()} CPUs")
+            if "count" in parts:
+                if first:
+                    check_fast_words(corpus)
+                bench_count(work, corpus, args.repeat, use_ray, count_splits, identity=first)
+            if "encode" in parts:
+                bench_encode(work, corpus, args.repeat, use_ray, encode_splits, identity=first)
         if "train" in parts:
-            bench_train(work, source, args.train_mb)
+            bench_train(work, sources[0], args.train_mb)
         if "routes" in parts:  # only when asked for
             for megabytes in args.routes_mb or [4, 20]:
-                bench_routes(work, source, megabytes, args.repeat)
+                bench_routes(work, sources[0], megabytes, args.repeat)
     finally:
         if use_ray:
             ray.shutdown()

@@ -219,6 +219,29 @@ print("pandas" in sys.modules)
         assert done.stdout.strip() == "False", done.stderr
 
 
+def test_local_workers_do_not_rerun_the_main_script(tmp_path: Path) -> None:
+    """A spawned worker would re-import the parent's ``__main__`` (for ``tokcli``: the whole CLI, typer
+    and click) before its first task; the pool starts its workers with ``__main__`` hidden."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "imported"
+    script = tmp_path / "main_script.py"
+    script.write_text(
+        f"with open({str(marker)!r}, 'a') as f:\n"
+        "    f.write(__name__ + '\\n')\n"
+        "if __name__ == '__main__':\n"
+        "    from tokcli.scale.engine import LocalPool\n"
+        "    pool = LocalPool(2)\n"
+        "    print(sorted(set(pool.map(abs, [-1, -2, -3, -4]))))\n"
+        "    pool.finish()\n"
+        "    pool.close()\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[1, 2, 3, 4]", done.stderr
+    assert marker.read_text().split() == ["__main__"]
+
+
 def test_by_source_sums_to_the_plain_counts(tmp_path: Path) -> None:
     corpus = CorpusConfig(inputs=CORPUS)
     plain = run_count(CountConfig(output=str(tmp_path / "a")), corpus, ScaleConfig())

@@ -6,9 +6,12 @@ tasks in this process (no pool, no pickling), which is the plain single-process 
 runs them in this process and N - 1 spawned ones.
 
 The local pool uses the ``spawn`` start method (no fork of a process that may hold threads, e.g.
-tokenizers' Rayon pool); each worker ignores SIGINT so that Ctrl-C reaches only the driver, which
-then terminates the pool. Worker exceptions that are :class:`tokcli.errors.TokcliError` are
-re-raised in the driver with their class, message and hint (one line for the user).
+tokenizers' Rayon pool, or of file descriptors that would keep an orphaned worker waiting); each
+worker ignores SIGINT so that Ctrl-C reaches only the driver, which then terminates the pool. Task
+functions must live in importable modules, not in ``__main__``: the parent's ``__main__`` is hidden
+while workers start (:func:`_main_hidden`). Worker exceptions that are
+:class:`tokcli.errors.TokcliError` are re-raised in the driver with their class, message and hint
+(one line for the user).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import contextlib
 import importlib
 import os
 import signal
+import sys
+import types
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -61,6 +66,20 @@ def _init_worker(threads: int) -> None:
     # A worker's results are all sent when it exits: skip the interpreter's teardown of its modules
     # (~0.1 s with pyarrow and tokenizers loaded), which the driver would wait for at shutdown.
     atexit.register(os._exit, 0)
+
+
+@contextlib.contextmanager
+def _main_hidden() -> Iterator[None]:
+    """A spawned child first re-imports the parent's ``__main__`` (multiprocessing's spawn "prepare"),
+    which for the ``tokcli`` console script is the whole CLI: typer, click and rich, ~75 ms of CPU in
+    every worker before its first task. The tasks are functions of tokcli's modules, so the children
+    are started while ``__main__`` is an empty module."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def worker_threads() -> int:
@@ -127,7 +146,8 @@ class LocalPool(Engine):
             while emitted < len(items):
                 while pending and len(running) < ahead:
                     index = pending.popleft()
-                    running[index] = self._pool.submit(_call, func, items[index])
+                    with _main_hidden():  # a submit may start a worker
+                        running[index] = self._pool.submit(_call, func, items[index])
                 for index in [i for i, future in running.items() if future.done()]:
                     finished[index] = self._result(running.pop(index))
                 if emitted in finished:
