@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from rel_support import DATA, process_tree, tokcli_env
+from rel_support import BPE, DATA, process_tree, tokcli_env
 
 from tokcli.errors import ExitCode
 
@@ -70,6 +70,33 @@ def test_killed_worker_is_an_error_not_a_hang(corpus: Path, tmp_path: Path) -> N
     while (left := [w for w in workers if _alive(w)]) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert left == [], "the other workers were not terminated"
+
+
+@pytest.mark.parametrize("command", ["count", "infer-mixture"])
+def test_workers_exit_when_the_driver_is_killed(command: str, corpus: Path, tmp_path: Path) -> None:
+    """SIGKILL of the driver (kill -9, the OOM killer, a scheduler's time limit) leaves no worker behind:
+    a ProcessPoolExecutor worker would finish its queued tasks and then wait forever for the next one."""
+    if command == "count":
+        argv = ["count", str(corpus), "-o", str(tmp_path / "counts"), "--workers", "2", "--split-size", "500KB"]
+    else:
+        categories = [f"c{k}={corpus}" for k in range(4)]
+        argv = ["infer-mixture", "-t", str(BPE), "--merges", "300", "--cache-dir", str(tmp_path / "cache")]
+        argv += [a for c in categories for a in ("--category", c)] + ["--threads", "2", "--no-cache"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tokcli", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=tokcli_env()
+    )
+    deadline = time.monotonic() + 30
+    while not (workers := _workers(proc.pid)):
+        assert proc.poll() is None and time.monotonic() < deadline, "no worker process appeared"
+        time.sleep(0.05)
+    time.sleep(0.3)  # let it take a task
+    proc.kill()
+    proc.communicate(timeout=30)
+    deadline = time.monotonic() + 10
+    while (left := [w for w in workers if _alive(w)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == [], "workers outlived the killed driver"
+    assert not (tmp_path / "counts").exists()
 
 
 def test_any_broken_process_pool_is_the_same_one_line_error(

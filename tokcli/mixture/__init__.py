@@ -209,10 +209,8 @@ def replay_word_counts(
     threads: int | None = None,
 ) -> dict[str, _Counted]:
     """Replay counts from ready word counts (name -> (word counts, sample bytes)): one task per category."""
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
     from tokcli.loading.base import default_threads
+    from tokcli.procpool import main_hidden, spawn_pool
 
     names = list(word_counts)
     workers = max(1, min(threads or default_threads(), len(names)))
@@ -222,9 +220,7 @@ def replay_word_counts(
         replays = [_replay_words(word_counts[n], steps) for n in names]
     else:
         initargs = (table.merge_bytes[:steps], table.split, pretokenizer)
-        with ProcessPoolExecutor(
-            workers, mp_context=get_context("spawn"), initializer=_init_worker, initargs=initargs
-        ) as pool:
+        with spawn_pool(workers, _init_worker, initargs) as pool, main_hidden():
             replays = list(pool.map(_replay_words, [word_counts[n] for n in names], [steps] * len(names)))
     out = {}
     for name, counts in zip(names, replays, strict=True):
@@ -263,10 +259,10 @@ def count_categories(
 ) -> dict[str, _Counted]:
     """Replay counts of every category, counted in up to ``threads`` processes (never more) and
     cached on disk by (merges, pre-tokenizer, sample, T)."""
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-    from multiprocessing import get_context
+    from concurrent.futures import FIRST_COMPLETED, Future, wait
 
     from tokcli.loading.base import default_threads
+    from tokcli.procpool import main_hidden, spawn_pool
 
     workers = max(1, min(threads or default_threads(), len(categories)))
     folder = Path(cache_dir) if cache_dir is not None else cache.default_cache_dir()
@@ -305,9 +301,8 @@ def count_categories(
         for name, sample, size in samples():
             finish(name, _count_one(sample, steps, size))
         return {name: results[name] for name in categories}
-    context = get_context("spawn")  # never fork a process that may hold tokenizers' thread pool
     initargs = (table.merge_bytes[:steps], table.split, pretokenizer)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=initargs) as pool:
+    with spawn_pool(workers, _init_worker, initargs) as pool:
         running: dict[Future[ReplayCounts], str] = {}
 
         def drain(block_until: int) -> None:
@@ -318,7 +313,8 @@ def count_categories(
 
         for name, sample, size in samples():
             drain(workers - 1)  # at most `workers` samples in memory at once
-            running[pool.submit(_count_one, sample, steps, size)] = name
+            with main_hidden():
+                running[pool.submit(_count_one, sample, steps, size)] = name
         drain(0)
     return {name: results[name] for name in categories}
 

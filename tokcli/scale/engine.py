@@ -5,11 +5,9 @@ on the engine, the number of workers or scheduling. ``--workers 1`` on the local
 tasks in this process (no pool, no pickling), which is the plain single-process path; ``--workers N``
 runs them in this process and N - 1 spawned ones.
 
-The local pool uses the ``spawn`` start method (no fork of a process that may hold threads, e.g.
-tokenizers' Rayon pool, or of file descriptors that would keep an orphaned worker waiting); each
-worker ignores SIGINT so that Ctrl-C reaches only the driver, which then terminates the pool. Task
-functions must live in importable modules, not in ``__main__``: the parent's ``__main__`` is hidden
-while workers start (:func:`_main_hidden`). Worker exceptions that are
+The local pool's workers are spawned (:mod:`tokcli.procpool`: never forked, they exit when the
+driver dies, task functions live in importable modules); each ignores SIGINT so that Ctrl-C reaches
+only the driver, which then terminates the pool. Worker exceptions that are
 :class:`tokcli.errors.TokcliError` are re-raised in the driver with their class, message and hint
 (one line for the user).
 """
@@ -20,13 +18,12 @@ import contextlib
 import importlib
 import os
 import signal
-import sys
-import types
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from tokcli.errors import TokcliError
 from tokcli.loading.base import default_threads
+from tokcli.procpool import main_hidden, spawn_pool
 from tokcli.scale.options import ScaleConfig
 
 T = TypeVar("T")
@@ -68,20 +65,6 @@ def _init_worker(threads: int) -> None:
     atexit.register(os._exit, 0)
 
 
-@contextlib.contextmanager
-def _main_hidden() -> Iterator[None]:
-    """A spawned child first re-imports the parent's ``__main__`` (multiprocessing's spawn "prepare"),
-    which for the ``tokcli`` console script is the whole CLI: typer, click and rich, ~75 ms of CPU in
-    every worker before its first task. The tasks are functions of tokcli's modules, so the children
-    are started while ``__main__`` is an empty module."""
-    main = sys.modules["__main__"]
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        sys.modules["__main__"] = main
-
-
 def worker_threads() -> int:
     """Threads a task may use: set per worker by the engine, else all CPUs."""
     value = os.environ.get("TOKCLI_WORKER_THREADS", "")
@@ -119,18 +102,10 @@ class LocalPool(Engine):
     stops with an error, where ``Pool`` silently replaces the worker and waits forever for its task."""
 
     def __init__(self, workers: int) -> None:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         self.workers = workers
         self._threads = max(1, default_threads() // workers)
         self._children = workers - 1
-        self._pool = ProcessPoolExecutor(
-            self._children,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker,
-            initargs=(self._threads,),
-        )
+        self._pool = spawn_pool(self._children, _init_worker, (self._threads,))
         self._clean = False
 
     def map(self, func: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
@@ -146,7 +121,7 @@ class LocalPool(Engine):
             while emitted < len(items):
                 while pending and len(running) < ahead:
                     index = pending.popleft()
-                    with _main_hidden():  # a submit may start a worker
+                    with main_hidden():  # a submit may start a worker
                         running[index] = self._pool.submit(_call, func, items[index])
                 for index in [i for i, future in running.items() if future.done()]:
                     finished[index] = self._result(running.pop(index))
