@@ -49,6 +49,7 @@ from bench_encode import build_input  # noqa: E402
 
 from tokcli.corpus import Corpus, CorpusConfig  # noqa: E402
 from tokcli.encode.options import EncodeConfig  # noqa: E402
+from tokcli.scale import encode as scale_encode  # noqa: E402
 from tokcli.scale.count import (  # noqa: E402
     CountConfig,
     counts_sha256,
@@ -71,13 +72,15 @@ def best(repeat: int, func: Callable[[], object]) -> float:
 
 def best_of(repeat: int, *funcs: Callable[[], object]) -> list[float]:
     """Best time of each function over ``repeat`` rounds, the functions taking turns within a round (so
-    a slow minute of this shared machine hits all of them, not one)."""
+    a slow minute of this shared machine hits all of them, not one) and each round starting one
+    function later (so none always runs right after the same one, e.g. after a run on both cores)."""
     times: list[list[float]] = [[] for _ in funcs]
-    for _ in range(repeat):
-        for func, spent in zip(funcs, times, strict=True):
+    for round_ in range(repeat):
+        for k in range(len(funcs)):
+            which = (round_ + k) % len(funcs)
             started = time.perf_counter()
-            func()
-            spent.append(time.perf_counter() - started)
+            funcs[which]()
+            times[which].append(time.perf_counter() - started)
     return [min(spent) for spent in times]
 
 
@@ -216,6 +219,10 @@ def bench_encode(
         encode_documents(load_tokenizer(BPE), corpus_documents(Corpus(corpus), config), config)
 
     def run(workers: int, engine: str = "local", threads: int = 0, name: str = "shards") -> Path:
+        # each run loads its tokenizer, as a `tokcli encode` process and the plain path above do (the
+        # one cached by earlier runs of this process, some on two threads, encoded ~10% slower on one
+        # thread in this benchmark: 4.20 s vs 3.91 s at 50 MB; the cause is not known)
+        scale_encode._TOKENIZERS.clear()
         out = work / name
         config = EncodeConfig(tokenizer=BPE, output=f"{out}/", threads=threads)
         encode_shards(config, corpus, ScaleConfig(engine=engine, workers=workers, split_size=eight))
