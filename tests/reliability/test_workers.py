@@ -21,7 +21,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("workers") / "corpus.txt"
     lines = [ln for ln in (DATA / "austen.txt").read_text(encoding="utf-8").splitlines() if ln]
     with open(path, "w", encoding="utf-8") as handle:
-        for i in range(120):
+        for i in range(360):  # ~25 MB: every run here is stopped long before its end
             handle.writelines(f"{i} {line}\n" for line in lines)
     return path
 
@@ -97,6 +97,42 @@ def test_workers_exit_when_the_driver_is_killed(command: str, corpus: Path, tmp_
         time.sleep(0.1)
     assert left == [], "workers outlived the killed driver"
     assert not (tmp_path / "counts").exists()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("command", ["count", "encode"])
+def test_interrupted_local_run_stops_its_workers_and_writes_nothing(
+    command: str, sig: signal.Signals, corpus: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    if command == "count":
+        argv = ["count", str(corpus), "-o", str(out), "--workers", "2", "--split-size", "500KB"]
+    else:
+        argv = ["encode", "-t", str(BPE), str(corpus), "-o", f"{out}/", "--workers", "2", "--split-size", "500KB"]
+        argv += ["--tokenizer-engine", "tokenizers"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tokcli", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=tokcli_env(),
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not (workers := _workers(proc.pid)):
+        assert proc.poll() is None and time.monotonic() < deadline, "no worker process appeared"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == ExitCode.INTERRUPTED, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    if command == "count":
+        assert not out.exists()
+    else:  # finished shards may stay for --resume; a folder without its manifest is not a finished output
+        assert not (out / "manifest.json").exists()
+        assert not [p for p in out.iterdir() if p.name.startswith(".tokcli")]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tokcli-tmp")]
+    deadline = time.monotonic() + 10
+    while (left := [w for w in workers if _alive(w)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == [], "workers outlived the interrupted run"
 
 
 def test_any_broken_process_pool_is_the_same_one_line_error(
