@@ -127,6 +127,24 @@ def test_count_is_identical_across_splits_and_workers(tmp_path: Path) -> None:
     assert len(digests) == 1 and len(parts) == 1
 
 
+def test_count_starts_workers_only_when_the_input_repays_them(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tokcli.scale import count as count_module
+    from tokcli.scale import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "default_threads", lambda: 4)
+    corpus = CorpusConfig(inputs=tuple(CORPUS))
+    size = sum(s.size for s in plan_splits(corpus, 10**12))
+
+    def workers(**scale: int) -> int:
+        config = CountConfig(output=str(tmp_path / "counts"))
+        return run_count(config, corpus, ScaleConfig(split_size=20_000, **scale)).workers
+
+    assert size < count_module.BYTES_PER_WORKER and workers() == 1  # a small input: no process pool
+    monkeypatch.setattr(count_module, "BYTES_PER_WORKER", -(-size // 2))
+    assert workers() == 2
+    assert workers(workers=3) == 3  # --workers is obeyed as given
+
+
 def test_count_default_split_size_follows_the_input_not_the_workers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -540,6 +540,10 @@ class CountResult:
         } | ({"ray_address": self.ray_address} if self.ray_address else {})
 
 
+# Without --workers, a local count starts one worker per this many bytes of input at most: a spawned
+# worker's start and first imports cost ~0.4 s of CPU, about what counting 4 MB takes (through the CLI,
+# 2 workers vs 1: 4 MB 1.0x, 8 MB 1.2x, 12 MB 1.3x, 20 MB 1.5x; docs/benchmarks.md, stop 17).
+BYTES_PER_WORKER = 4_000_000
 AUTO_SPLITS = 32  # count's default: the input in about this many splits ...
 AUTO_SPLIT_MIN = 1_000_000  # ... of at least 1 MB, and at most DEFAULT_SPLIT_SIZE
 
@@ -583,7 +587,8 @@ def run_count(
         docs: Counter[str] = Counter()
         nbytes: Counter[str] = Counter()
         words: Counter[str] = Counter()
-        with open_engine(scale, tasks=len(splits)) as engine:
+        worth = max(1, -(-sum(s.size for s in splits) // BYTES_PER_WORKER))
+        with open_engine(scale, tasks=len(splits), worth=worth) as engine:
             # in this process (--workers 1) one task counts every split and writes the parts itself:
             # no spill and no reduce; otherwise one task per split, then one reduce task per part
             one_task = isinstance(engine, InProcess) or len(splits) == 1

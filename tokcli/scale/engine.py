@@ -177,8 +177,10 @@ class LocalPool(Engine):
 
 
 @contextlib.contextmanager
-def open_engine(scale: ScaleConfig, *, tasks: int) -> Iterator[Engine]:
-    """The engine ``scale`` asks for, sized for ``tasks`` tasks; stopped (Ray: shut down) on exit."""
+def open_engine(scale: ScaleConfig, *, tasks: int, worth: int | None = None) -> Iterator[Engine]:
+    """The engine ``scale`` asks for, sized for ``tasks`` tasks; stopped (Ray: shut down) on exit.
+    ``worth``: when ``--workers`` was not given, the local engine starts at most this many workers (a
+    spawned worker costs a few tenths of a second of start-up that a small input does not repay)."""
     if scale.engine == "ray":
         from tokcli.scale.ray_engine import RayEngine
 
@@ -188,7 +190,7 @@ def open_engine(scale: ScaleConfig, *, tasks: int) -> Iterator[Engine]:
         finally:
             ray_engine.close()
         return
-    workers = min(scale.workers or default_threads(), max(tasks, 1))
+    workers = min(scale.workers or min(default_threads(), worth or default_threads()), max(tasks, 1))
     if workers <= 1:
         yield InProcess()
         return

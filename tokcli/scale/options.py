@@ -18,7 +18,13 @@ class ScaleConfig:
         default="local",
         metadata={"help": "local: a process pool on this machine; ray: tasks on a Ray cluster [local|ray]"},
     )
-    workers: int = field(default=0, metadata={"help": "parallel tasks (0: all CPUs of this machine or cluster)"})
+    workers: int = field(
+        default=0,
+        metadata={
+            "help": "parallel tasks (0: all CPUs of this machine or cluster; a local count starts at most one "
+            "worker per 4MB of input)"
+        },
+    )
     split_size: int | None = field(
         default=None,
         metadata={
