@@ -66,8 +66,8 @@ def exit_with_parent() -> None:
 @contextlib.contextmanager
 def main_hidden() -> Iterator[None]:
     """A spawned child first re-imports the parent's ``__main__`` (multiprocessing's spawn "prepare"),
-    which for the ``tokcli`` console script is the whole CLI: typer, click and rich, ~75 ms of CPU in
-    every worker before its first task. Submitting (which may start a worker) inside this block starts
+    which for the ``tokcli`` console script is the whole CLI: typer, click and rich, 30-75 ms of imports
+    in every worker before its first task. Submitting (which may start a worker) inside this block starts
     the children while ``__main__`` is an empty module."""
     main = sys.modules["__main__"]
     sys.modules["__main__"] = types.ModuleType("__main__")
