@@ -47,9 +47,8 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_killed_worker_is_an_error_not_a_hang(corpus: Path, tmp_path: Path) -> None:
-    out = tmp_path / "counts"
-    argv = ["count", str(corpus), "-o", str(out), "--workers", "2", "--split-size", "500KB"]
+def _start_with_workers(argv: list[str]) -> tuple[subprocess.Popen[str], list[int]]:
+    """``tokcli ARGV`` started, once its worker processes are up and have had time to take a task."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "tokcli", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=tokcli_env(),
@@ -58,17 +57,29 @@ def test_killed_worker_is_an_error_not_a_hang(corpus: Path, tmp_path: Path) -> N
     while not (workers := _workers(proc.pid)):
         assert proc.poll() is None and time.monotonic() < deadline, "no worker process appeared"
         time.sleep(0.05)
-    time.sleep(0.3)  # let it take a task
-    workers = _workers(proc.pid)
+    time.sleep(0.3)  # let them take a task (and any other worker start)
+    return proc, _workers(proc.pid) or workers
+
+
+def _left_after(workers: list[int], seconds: float) -> list[int]:
+    """The workers still running after up to ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while (left := [w for w in workers if _alive(w)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def test_killed_worker_is_an_error_not_a_hang(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "counts"
+    argv = ["count", str(corpus), "-o", str(out), "--workers", "2", "--split-size", "500KB"]
+    proc, workers = _start_with_workers(argv)
     os.kill(workers[0], signal.SIGKILL)
     _, stderr = proc.communicate(timeout=60)  # the old multiprocessing.Pool waited here forever
     assert proc.returncode == ExitCode.ERROR, stderr
     assert stderr.startswith("tokcli: error: a worker process died") and stderr.count("\n") == 1, stderr
     assert not out.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tokcli")]
-    deadline = time.monotonic() + 10
-    while (left := [w for w in workers if _alive(w)]) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    left = _left_after(workers, 10)
     assert left == [], "the other workers were not terminated"
 
 
@@ -82,19 +93,10 @@ def test_workers_exit_when_the_driver_is_killed(command: str, corpus: Path, tmp_
         categories = [f"c{k}={corpus}" for k in range(4)]
         argv = ["infer-mixture", "-t", str(BPE), "--merges", "300", "--cache-dir", str(tmp_path / "cache")]
         argv += [a for c in categories for a in ("--category", c)] + ["--threads", "2", "--no-cache"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tokcli", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=tokcli_env()
-    )
-    deadline = time.monotonic() + 30
-    while not (workers := _workers(proc.pid)):
-        assert proc.poll() is None and time.monotonic() < deadline, "no worker process appeared"
-        time.sleep(0.05)
-    time.sleep(0.3)  # let it take a task
+    proc, workers = _start_with_workers(argv)
     proc.kill()
     proc.communicate(timeout=30)
-    deadline = time.monotonic() + 10
-    while (left := [w for w in workers if _alive(w)]) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    left = _left_after(workers, 10)
     assert left == [], "workers outlived the killed driver"
     assert not (tmp_path / "counts").exists()
 
@@ -110,15 +112,7 @@ def test_interrupted_local_run_stops_its_workers_and_writes_nothing(
     else:
         argv = ["encode", "-t", str(BPE), str(corpus), "-o", f"{out}/", "--workers", "2", "--split-size", "500KB"]
         argv += ["--tokenizer-engine", "tokenizers"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tokcli", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=tokcli_env(),
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while not (workers := _workers(proc.pid)):
-        assert proc.poll() is None and time.monotonic() < deadline, "no worker process appeared"
-        time.sleep(0.05)
-    time.sleep(0.3)
+    proc, workers = _start_with_workers(argv)
     proc.send_signal(sig)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == ExitCode.INTERRUPTED, stderr
@@ -129,9 +123,7 @@ def test_interrupted_local_run_stops_its_workers_and_writes_nothing(
         assert not (out / "manifest.json").exists()
         assert not [p for p in out.iterdir() if p.name.startswith(".tokcli")]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tokcli-tmp")]
-    deadline = time.monotonic() + 10
-    while (left := [w for w in workers if _alive(w)]) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    left = _left_after(workers, 10)
     assert left == [], "workers outlived the interrupted run"
 
 
