@@ -2,7 +2,7 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python scripts/bench_scale.py [--mb 20 --mb 50] [--train-mb 4] [--repeat 2] [--workdir DIR] [--no-ray]
+    .venv/bin/python scripts/bench_scale.py [--mb 20 --mb 50] [--train-mb 4] [--repeat 3] [--workdir DIR] [--no-ray]
     .venv/bin/python scripts/bench_scale.py --mb 20 --mb 50 --mb 100 --only count --only encode --repeat 3
     .venv/bin/python scripts/bench_scale.py --input corpus.jsonl --input other.txt --only count --no-ray
     .venv/bin/python scripts/bench_scale.py --only routes --routes-mb 4 --routes-mb 20 --repeat 3 --no-ray
@@ -356,7 +356,7 @@ def main() -> int:
         help="time these JSONL or text files instead of a built input (repeatable: one run per file)",
     )  # fmt: skip
     parser.add_argument("--train-mb", type=float, default=4)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3, help="best of this many runs each (default 3)")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--no-ray", action="store_true")
     parser.add_argument(
