@@ -237,23 +237,35 @@ print("pandas" in sys.modules)
         assert done.stdout.strip() == "False", done.stderr
 
 
-def test_local_workers_do_not_rerun_the_main_script(tmp_path: Path) -> None:
+POOL_RUNS = {
+    # the local engine (count, sharded encode)
+    "engine": "from tokcli.scale.engine import LocalPool\n"
+    "pool = LocalPool(2)\n"
+    "print(sorted(set(pool.map(abs, [-1, -2, -3, -4]))))\n"
+    "pool.finish()\n"
+    "pool.close()\n",
+    # infer-mixture's pools, through map (which submits) and submit
+    "map": "from tokcli.procpool import spawn_pool\n"
+    "with spawn_pool(2) as pool:\n"
+    "    print(sorted(pool.map(abs, [-1, -2, -3, -4])))\n",
+    "submit": "from tokcli.procpool import spawn_pool\n"
+    "with spawn_pool(2) as pool:\n"
+    "    print(sorted(f.result() for f in [pool.submit(abs, -k) for k in (1, 2, 3, 4)]))\n",
+}
+
+
+@pytest.mark.parametrize("pool", sorted(POOL_RUNS))
+def test_local_workers_do_not_rerun_the_main_script(pool: str, tmp_path: Path) -> None:
     """A spawned worker would re-import the parent's ``__main__`` (for ``tokcli``: the whole CLI, typer
-    and click) before its first task; the pool starts its workers with ``__main__`` hidden."""
+    and click) before its first task; the pools start their workers with ``__main__`` hidden."""
     import subprocess
     import sys
 
     marker = tmp_path / "imported"
     script = tmp_path / "main_script.py"
+    body = "".join(f"    {line}\n" for line in POOL_RUNS[pool].splitlines())
     script.write_text(
-        f"with open({str(marker)!r}, 'a') as f:\n"
-        "    f.write(__name__ + '\\n')\n"
-        "if __name__ == '__main__':\n"
-        "    from tokcli.scale.engine import LocalPool\n"
-        "    pool = LocalPool(2)\n"
-        "    print(sorted(set(pool.map(abs, [-1, -2, -3, -4]))))\n"
-        "    pool.finish()\n"
-        "    pool.close()\n"
+        f"with open({str(marker)!r}, 'a') as f:\n    f.write(__name__ + '\\n')\nif __name__ == '__main__':\n{body}"
     )
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[1, 2, 3, 4]", done.stderr

@@ -5,8 +5,8 @@
 - A worker exits as soon as its parent is gone. A driver killed with SIGKILL (``kill -9``, the OOM
   killer, a scheduler's time limit) cannot stop its workers, and a worker of ``ProcessPoolExecutor``
   would otherwise finish its queued tasks and then wait forever for the next one.
-- Workers start while the parent's ``__main__`` is hidden (:func:`main_hidden`), so task functions
-  must live in importable modules.
+- Workers start while the parent's ``__main__`` is hidden (:func:`main_hidden`, done by the pool's
+  ``submit``), so task functions must live in importable modules.
 """
 
 from __future__ import annotations
@@ -25,11 +25,17 @@ if TYPE_CHECKING:
 def spawn_pool(
     workers: int, initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()
 ) -> ProcessPoolExecutor:
-    """A ``ProcessPoolExecutor`` of ``workers`` spawned processes that exit with their parent."""
+    """A ``ProcessPoolExecutor`` of ``workers`` spawned processes that exit with their parent; its
+    ``submit`` (and so ``map``), which starts the workers, hides ``__main__`` while it runs."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(
+    class SpawnPool(ProcessPoolExecutor):
+        def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+            with main_hidden():
+                return super().submit(fn, *args, **kwargs)
+
+    return SpawnPool(
         workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
@@ -67,8 +73,8 @@ def exit_with_parent() -> None:
 def main_hidden() -> Iterator[None]:
     """A spawned child first re-imports the parent's ``__main__`` (multiprocessing's spawn "prepare"),
     which for the ``tokcli`` console script is the whole CLI: typer, click and rich, 30-75 ms of imports
-    in every worker before its first task. Submitting (which may start a worker) inside this block starts
-    the children while ``__main__`` is an empty module."""
+    in every worker before its first task. The pool's ``submit`` (which may start a worker) runs inside this
+    block, so the children start while ``__main__`` is an empty module."""
     main = sys.modules["__main__"]
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from tokcli.errors import TokcliError
 from tokcli.loading.base import default_threads
-from tokcli.procpool import main_hidden, spawn_pool
+from tokcli.procpool import spawn_pool
 from tokcli.scale.options import ScaleConfig
 
 T = TypeVar("T")
@@ -121,8 +121,7 @@ class LocalPool(Engine):
             while emitted < len(items):
                 while pending and len(running) < ahead:
                     index = pending.popleft()
-                    with main_hidden():  # a submit may start a worker
-                        running[index] = self._pool.submit(_call, func, items[index])
+                    running[index] = self._pool.submit(_call, func, items[index])
                 for index in [i for i, future in running.items() if future.done()]:
                     finished[index] = self._result(running.pop(index))
                 if emitted in finished:
