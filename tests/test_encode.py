@@ -363,10 +363,7 @@ def test_encode_from_the_corpus_reader(tmp_path: Path) -> None:
     from tokcli.corpus import Corpus, CorpusConfig
 
     corpus = Corpus(CorpusConfig(inputs=(str(DATA / "parallel" / "udhr" / "eng.jsonl"),)))
-    try:
-        documents = list(corpus.documents())
-    except NotImplementedError:
-        pytest.skip("corpus reader not implemented yet")
+    documents = list(corpus.documents())
     tok = load_tokenizer(TOK / "bpe-bytelevel.json")
     text, _ = run_text(tok, documents, format="jsonl")
     records = [json.loads(line) for line in text.splitlines()]

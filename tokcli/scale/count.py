@@ -44,7 +44,7 @@ from tokcli.errors import ConfigError, InputError, OutputError, UsageError
 from tokcli.files import TEMP_PREFIX, atomic_write
 from tokcli.presets import get_preset
 from tokcli.scale.engine import InProcess, open_engine
-from tokcli.scale.fastwords import splitter
+from tokcli.scale.fastwords import Cutter, splitter
 from tokcli.scale.options import DEFAULT_SPLIT_SIZE, ScaleConfig
 from tokcli.scale.plan import Split, plan_splits, read_split
 from tokcli.train.options import Digits, Normalizer
@@ -194,30 +194,44 @@ def word_counter(spec: PretokSpec, *, fast: bool = True) -> WordCounter:
     return count
 
 
+def fast_cutter(spec: PretokSpec) -> Cutter | None:
+    """The regex word cutter proven identical to HF's pre-tokenizer for ``spec``, or None (HF cuts)."""
+    if spec.kind == "spm" or spec.words != "bytes":
+        return None
+    if spec.kind == "hf-bpe":
+        from tokcli.train.hf import DIGIT_PATTERNS, NO_PRESET_PATTERN
+
+        pattern = NO_PRESET_PATTERN if spec.preset == "none" else get_preset(spec.preset).hf
+        return splitter(pattern, DIGIT_PATTERNS.get(spec.digits))
+    from tokcli.loading.hf_fast import _pattern_of
+
+    found = _pattern_of(orjson.loads(Path(spec.path).read_bytes()).get("pre_tokenizer"))
+    return splitter(found, None) if found is not None else None
+
+
+def word_cutter(spec: PretokSpec) -> str:
+    """Which code cuts the words of ``spec``: ``regex`` (the fast path), ``hf`` or ``sentencepiece``."""
+    if spec.kind == "spm":
+        return "sentencepiece"
+    return "regex" if fast_cutter(spec) is not None else "hf"
+
+
 def _hf_counter(spec: PretokSpec, use_fast: bool) -> Callable[[], WordCount]:
     from tokcli.loading.bytes_ import unicode_to_bytes
 
-    fast = None
     if spec.kind == "hf-bpe":
-        from tokcli.train.hf import DIGIT_PATTERNS, NO_PRESET_PATTERN, _normalizer, bpe_pre_tokenizer
+        from tokcli.train.hf import _normalizer, bpe_pre_tokenizer
 
         normalizer, pre = _normalizer(spec.normalizer), bpe_pre_tokenizer(spec.preset, spec.digits)
-        pattern = NO_PRESET_PATTERN if spec.preset == "none" else get_preset(spec.preset).hf
-        fast = splitter(pattern, DIGIT_PATTERNS.get(spec.digits))
     else:
         from tokenizers import Tokenizer
-
-        from tokcli.loading.hf_fast import _pattern_of
 
         tokenizer = Tokenizer.from_file(spec.path)
         normalizer, pre = tokenizer.normalizer, tokenizer.pre_tokenizer
         if pre is None:
             raise ConfigError(f"count.pretok {spec.path}: the tokenizer has no pre-tokenizer to count words with")
-        found = _pattern_of(orjson.loads(Path(spec.path).read_bytes()).get("pre_tokenizer"))
-        fast = splitter(found, None) if found is not None else None
+    fast = fast_cutter(spec) if use_fast else None
     byte_level = spec.words == "bytes"
-    if not byte_level or not use_fast:
-        fast = None
     # byte-level character -> the byte it stands for, as a one-character latin-1 string
     to_latin1 = str.maketrans({char: chr(byte) for char, byte in unicode_to_bytes().items()})
     split = pre.pre_tokenize_str
@@ -516,6 +530,7 @@ class CountResult:
     workers: int
     wall_s: float
     ray_address: str | None = None
+    word_cutter: str = "hf"  # regex (the fast path), hf or sentencepiece
 
     def report(self) -> dict[str, Any]:
         keep = (
@@ -537,6 +552,7 @@ class CountResult:
             "engine": self.engine,
             "workers": self.workers,
             "wall_s": self.wall_s,
+            "word_cutter": self.word_cutter,
         } | ({"ray_address": self.ray_address} if self.ray_address else {})
 
 
@@ -580,6 +596,7 @@ def run_count(
     spec = parse_pretok(config.pretok, config.digits, config.normalizer)
     splits = plan_count(corpus, scale.split_size)
     started = time.monotonic()
+    cutter = word_cutter(spec)  # proves (or loads) the fast path here, before any worker needs it
     with staged_folder(output) as stage:
         spill = stage / ".spill"
         spill.mkdir()
@@ -641,7 +658,8 @@ def run_count(
         }
         with atomic_write(stage / MANIFEST, "wb") as handle:
             handle.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
-    return CountResult(output, manifest, engine_name, workers, round(time.monotonic() - started, 3), address)
+    wall_s = round(time.monotonic() - started, 3)
+    return CountResult(output, manifest, engine_name, workers, wall_s, address, word_cutter=cutter)
 
 
 @contextlib.contextmanager

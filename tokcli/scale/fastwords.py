@@ -10,16 +10,21 @@ are backtracking Perl-style matchers with the same leftmost-first alternation, g
 ``{1,3}``, negative lookahead and ``(?i:...)`` on the contractions, so on the presets' patterns (the
 ``hf`` spellings in :mod:`tokcli.presets`, no ``$`` or possessive quantifier) they cut a text the same
 way as long as they agree on the character classes the patterns use. They do not always: their
-Unicode tables are of different versions (with tokenizers 0.23.3 and regex 2026.11.15: 17,560 code
-points, letters, digits and marks of recent Unicode versions, and U+0295, which changed category).
-:data:`DISAGREE` lists every code point on which any of those classes differs, computed by
-:func:`disagreements` from the two installed engines (``python -m tokcli.scale.fastwords`` prints it);
-a document that contains one of them (or a surrogate) is cut by HF itself. The table is only used with
-the versions it was computed for (:data:`TABLE_FOR`); with any other version every document goes to
-HF. Tests (``tests/test_scale_fastwords.py``) recompute the table from both engines over every code
-point and compare the words with HF's for every combination of classes in several contexts, every
-digit under the digit rules, fuzzed strings and batches, and the shipped corpora; ``scripts/bench_scale.py`` checks
-the counts of its whole input both ways.
+Unicode tables are of different versions (with tokenizers 0.23.3 and regex 2026.11.15 or 2026.12.2:
+17,560 code points, letters, digits and marks of recent Unicode versions, and U+0295, which changed
+category). The table of every code point on which any of those classes differs is computed by
+:func:`disagreements` from the two installed engines; a document that contains one of them (or a
+surrogate) is cut by HF itself.
+
+The table depends on the installed versions, so it is proven for them at first use
+(:func:`verified_table`): :data:`DISAGREE` ships the table for the versions in :data:`TABLE_FOR`;
+for any other versions it is computed (about 1.5 s of CPU, once), checked to leave no character
+unmatched by the known patterns, and cached in the user's cache folder (:mod:`tokcli.cache`) under a
+key of the versions and the patterns. When the check cannot run, every document goes to HF and a
+one-line warning says so. Tests (``tests/test_scale_fastwords.py``) recompute the table from both
+engines over every code point and compare the words with HF's for every combination of classes in
+several contexts, every digit under the digit rules, fuzzed strings and batches, and the shipped
+corpora; ``scripts/bench_scale.py`` checks the counts of its whole input both ways.
 
 Each preset's alternatives match every character, so ``findall`` leaves no text between matches (HF's
 "isolated" split would keep such text as a word); the tests check this on every code point, and only
@@ -29,8 +34,10 @@ these patterns (and the digit rules') take the fast path.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
+from tokcli import cache
 from tokcli.presets import PRESETS
 
 # The character classes the preset and digit patterns are made of (``[^\s\p{L}\p{N}]`` and the like
@@ -38,8 +45,9 @@ from tokcli.presets import PRESETS
 CLASSES = (r"\p{L}", r"\p{N}", r"\s", r"\p{Lu}", r"\p{Ll}", r"\p{Lt}", r"\p{Lm}", r"\p{Lo}", r"\p{M}", r"[\r\n]")
 FOLDED = "dlmrstve"
 
-# Computed by ``python -m tokcli.scale.fastwords`` for these versions (tokenizers, regex).
-TABLE_FOR = ("0.23.3", "2026.11.15")
+# Computed by ``python -m tokcli.scale.fastwords`` for these versions (tokenizers, regex); for any
+# other versions :func:`verified_table` computes the table once and caches it.
+TABLE_FOR = (("0.23.3", "2026.11.15"), ("0.23.3", "2026.12.2"))
 DISAGREE = (
     "\u0295\u0558\u058b\u058c\u05c8\u05c9\u088f\u0b53\u0b54\u0c5c\u0cdc\u1acf-\u1af0\u208f\u209d-\u209f"
     "\ua7ce\ua7cf\ua7d2\ua7d4\ua7dd\ua7e2\ua7f1\uab6c\uab6d\U000107bb-\U000107bf\U00010940-\U00010959"
@@ -91,7 +99,7 @@ def as_class(chars: str) -> str:
     return "".join(out)
 
 
-def _members(body: str) -> list[str]:
+def members(body: str) -> list[str]:
     """The characters of a class body written by :func:`as_class`."""
     out: list[str] = []
     i = 0
@@ -114,12 +122,61 @@ def _escape(body: str) -> str:
     return "".join(map(one, body))
 
 
-def table_usable() -> bool:
-    """Whether :data:`DISAGREE` was computed for the installed tokenizers and regex versions."""
+def installed_versions() -> tuple[str, str]:
+    """(tokenizers, regex) versions, the two engines the table compares."""
     import regex
     import tokenizers
 
-    return (tokenizers.__version__, regex.__version__) == TABLE_FOR
+    return tokenizers.__version__, regex.__version__
+
+
+def known_patterns() -> list[str]:
+    """The pre-tokenizer patterns the fast path takes: each preset's HF spelling and the no-preset one."""
+    from tokcli.train.hf import NO_PRESET_PATTERN
+
+    return sorted({p.hf for p in PRESETS.values()} | {NO_PRESET_PATTERN})
+
+
+def uncovered(patterns: list[str]) -> list[str]:
+    """The patterns whose matches leave some code point unmatched (the fast path needs none)."""
+    import regex
+
+    text = _all_code_points()
+    return [p for p in patterns if sum(map(len, regex.findall(p, text))) != len(text)]
+
+
+@functools.cache
+def verified_table() -> str | None:
+    """The disagreement table (a class body) proven for the installed versions, or None when the fast
+    path cannot be proven exact here (the check failed or could not run: a warning says which)."""
+    versions = installed_versions()
+    if versions in TABLE_FOR:
+        return DISAGREE
+    patterns = known_patterns()
+    key = cache.cache_key("fastwords", versions, CLASSES, FOLDED, patterns)
+    found = cache.load("fastwords", key)
+    if isinstance(found, dict) and isinstance(found.get("disagree"), str):
+        return found["disagree"] if found.get("covered") is True else None
+    try:
+        body = as_class(disagreements())
+        missing = uncovered(patterns)
+    except Exception as exc:  # an engine that refuses a class or pattern: fall back, never silently
+        _warn(f"cannot check the fast word cutter against tokenizers {versions[0]} / regex {versions[1]} ({exc})")
+        return None
+    cache.store("fastwords", key, {"disagree": body, "covered": not missing, "versions": list(versions)})
+    if missing:
+        _warn(f"the fast word cutter leaves text unmatched with regex {versions[1]}")
+        return None
+    return body
+
+
+def _warn(reason: str) -> None:
+    logging.getLogger("tokcli").warning(f"{reason}; words are cut by HF's pre-tokenizer instead (same result, slower)")
+
+
+def fast_path_available() -> bool:
+    """Whether the fast word cutter is proven exact for the installed versions (checked once, cached)."""
+    return verified_table() is not None
 
 
 class Cutter:
@@ -130,12 +187,12 @@ class Cutter:
     the patterns match every character, each character of a text is in one of its words: checking the
     words a batch of texts added to a counter finds every dirty text in the batch."""
 
-    def __init__(self, pattern: str, digit_pattern: str | None) -> None:
+    def __init__(self, pattern: str, digit_pattern: str | None, table: str) -> None:
         import regex
 
         self._findall = regex.compile(pattern).findall
         self._split = regex.compile(f"({digit_pattern})").split if digit_pattern is not None else None
-        self._bad = frozenset(_members(DISAGREE)) | frozenset(map(chr, range(0xD800, 0xE000)))
+        self._bad = frozenset(members(table)) | frozenset(map(chr, range(0xD800, 0xE000)))
 
     def words(self, text: str) -> list[str]:
         if self._split is None:
@@ -158,21 +215,19 @@ class Cutter:
 def splitter(pattern: str, digit_pattern: str | None) -> Cutter | None:
     """The :class:`Cutter` for ``pattern`` (the preset's regex) after ``digit_pattern`` (the digit rule's
     regex, which HF applies first as ``Split(Regex(digit), "isolated")``, or None); None when the fast
-    path cannot be proven exact here (other library versions, a pattern the tests do not cover)."""
-    from tokcli.train.hf import DIGIT_PATTERNS, NO_PRESET_PATTERN
+    path cannot be proven exact here (a pattern the tests do not cover, or the table could not be
+    verified for the installed versions)."""
+    from tokcli.train.hf import DIGIT_PATTERNS
 
-    known = {p.hf for p in PRESETS.values()} | {NO_PRESET_PATTERN}
-    if pattern not in known or digit_pattern not in (None, *DIGIT_PATTERNS.values()) or not table_usable():
-        return None  # the tests prove the known patterns match every character (no text left between)
-    return Cutter(pattern, digit_pattern)
+    if pattern not in known_patterns() or digit_pattern not in (None, *DIGIT_PATTERNS.values()):
+        return None  # the known patterns are proven to match every character (no text left between)
+    table = verified_table()
+    return None if table is None else Cutter(pattern, digit_pattern, table)
 
 
 def main(argv: Any = None) -> None:  # pragma: no cover - maintenance helper
-    import regex
-    import tokenizers
-
     body = _escape(as_class(disagreements()))
-    print(f'TABLE_FOR = ("{tokenizers.__version__}", "{regex.__version__}")')
+    print(f"TABLE_FOR += ({installed_versions()!r},)")
     print(f'DISAGREE = "{body}"')
 
 
