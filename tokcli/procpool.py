@@ -7,6 +7,11 @@
   would otherwise finish its queued tasks and then wait forever for the next one.
 - Workers start while the parent's ``__main__`` is hidden (:func:`main_hidden`, done by the pool's
   ``submit``), so task functions must live in importable modules.
+- A pool stopped by an error or a signal (:func:`stop_pool`) terminates its workers and waits for the
+  pool's manager thread before the interpreter exits. Otherwise ``concurrent.futures``' exit hook can
+  write to the wake-up pipe the manager thread is closing at that moment (CPython 3.11's
+  ``_ThreadWakeup`` checks ``_closed`` without a lock), which printed ``Exception ignored in: <module
+  'threading'> ... OSError: [Errno 9] Bad file descriptor`` after the one-line error of a busy run.
 """
 
 from __future__ import annotations
@@ -41,6 +46,37 @@ def spawn_pool(
         initializer=_start_worker,
         initargs=(initializer, initargs),
     )
+
+
+@contextlib.contextmanager
+def running_pool(
+    workers: int, initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()
+) -> Iterator[ProcessPoolExecutor]:
+    """:func:`spawn_pool` as a context: shut down cleanly after success, stopped at once on any error."""
+    pool = spawn_pool(workers, initializer, initargs)
+    clean = False
+    try:
+        yield pool
+        clean = True
+    finally:
+        stop_pool(pool, clean=clean)
+
+
+def stop_pool(pool: ProcessPoolExecutor, *, clean: bool) -> None:
+    """Shut ``pool`` down: after success wait for it; after an error or interrupt cancel what is queued,
+    terminate the workers (running tasks are not waited for) and join the manager thread."""
+    if clean:
+        pool.shutdown(wait=True)
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(10)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None and manager.is_alive():
+        manager.join(10)
 
 
 def _start_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:

@@ -210,7 +210,7 @@ def replay_word_counts(
 ) -> dict[str, _Counted]:
     """Replay counts from ready word counts (name -> (word counts, sample bytes)): one task per category."""
     from tokcli.loading.base import default_threads
-    from tokcli.procpool import spawn_pool
+    from tokcli.procpool import running_pool
 
     names = list(word_counts)
     workers = max(1, min(threads or default_threads(), len(names)))
@@ -220,7 +220,7 @@ def replay_word_counts(
         replays = [_replay_words(word_counts[n], steps) for n in names]
     else:
         initargs = (table.merge_bytes[:steps], table.split, pretokenizer)
-        with spawn_pool(workers, _init_worker, initargs) as pool:
+        with running_pool(workers, _init_worker, initargs) as pool:
             replays = list(pool.map(_replay_words, [word_counts[n] for n in names], [steps] * len(names)))
     out = {}
     for name, counts in zip(names, replays, strict=True):
@@ -262,7 +262,7 @@ def count_categories(
     from concurrent.futures import FIRST_COMPLETED, Future, wait
 
     from tokcli.loading.base import default_threads
-    from tokcli.procpool import spawn_pool
+    from tokcli.procpool import running_pool
 
     workers = max(1, min(threads or default_threads(), len(categories)))
     folder = Path(cache_dir) if cache_dir is not None else cache.default_cache_dir()
@@ -302,7 +302,7 @@ def count_categories(
             finish(name, _count_one(sample, steps, size))
         return {name: results[name] for name in categories}
     initargs = (table.merge_bytes[:steps], table.split, pretokenizer)
-    with spawn_pool(workers, _init_worker, initargs) as pool:
+    with running_pool(workers, _init_worker, initargs) as pool:
         running: dict[Future[ReplayCounts], str] = {}
 
         def drain(block_until: int) -> None:

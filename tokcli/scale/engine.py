@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from tokcli.errors import TokcliError
 from tokcli.loading.base import default_threads
-from tokcli.procpool import spawn_pool
+from tokcli.procpool import spawn_pool, stop_pool
 from tokcli.scale.options import ScaleConfig
 
 T = TypeVar("T")
@@ -164,15 +164,7 @@ class LocalPool(Engine):
         self._clean = True
 
     def close(self) -> None:
-        if self._clean:
-            self._pool.shutdown(wait=True)
-            return
-        processes = list((getattr(self._pool, "_processes", None) or {}).values())
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:  # running tasks are not waited for after an error or Ctrl-C
-            process.terminate()
-        for process in processes:
-            process.join(10)
+        stop_pool(self._pool, clean=self._clean)  # running tasks are not waited for after an error or Ctrl-C
 
 
 @contextlib.contextmanager
