@@ -141,7 +141,9 @@ def test_interrupted_local_run_stops_its_workers_and_writes_nothing(
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 @pytest.mark.parametrize("command", ["train", "encode", "compare"])
-def test_interrupted_threaded_run_says_one_line(command: str, sig: signal.Signals, corpus: Path, tmp_path: Path) -> None:
+def test_interrupted_threaded_run_says_one_line(
+    command: str, sig: signal.Signals, corpus: Path, tmp_path: Path
+) -> None:
     """The single-process commands that run thread pools (tokenizers' Rayon, tiktoken's, compare's)."""
     out = tmp_path / "out.bin"
     argv = {
