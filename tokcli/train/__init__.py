@@ -20,7 +20,7 @@ from tokcli.config import to_plain
 from tokcli.corpus import Corpus
 from tokcli.errors import InputError
 from tokcli.files import atomic_write, sha256_file
-from tokcli.train.options import BACKENDS, TrainConfig, validate
+from tokcli.train.options import BACKENDS, THREADS_CHANGE_RESULT, TrainConfig, validate
 
 __all__ = ["BACKENDS", "TrainConfig", "TrainReport", "train_tokenizer", "validate"]
 
@@ -45,6 +45,9 @@ class TrainReport:
     versions: dict[str, str]
     extra_files: tuple[str, ...] = ()
     from_counts_method: str | None = None  # hf-bpe --from-counts: the route taken (repeat or merge-loop)
+    # whether train.threads changes the trained pieces for this backend (spm-unigram); the default thread
+    # count is fixed there, so only an explicit --threads gives a different file
+    threads_change_result: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         plain = dict(to_plain(self))
@@ -142,4 +145,5 @@ def train_tokenizer(
         config=to_plain(config),
         versions=_versions(),
         extra_files=extra,
+        threads_change_result=config.backend in THREADS_CHANGE_RESULT,
     )

@@ -34,7 +34,7 @@ from typing import Any
 
 from tokcli.errors import ConfigError, InputError, OutputError
 from tokcli.files import atomic_write, sha256_file
-from tokcli.train.options import TrainConfig, validate
+from tokcli.train.options import THREADS_CHANGE_RESULT, TrainConfig, validate
 
 CHUNK_CHARS = 1 << 20  # characters per string handed to the HF trainer
 REPEAT_MAX_BYTES = 10 * 1000**3  # auto: above this much counted text, the merge loop instead of repeated words
@@ -312,4 +312,5 @@ def train_from_counts(config: TrainConfig, *, if_changed: bool = False) -> Any:
         versions=_versions(),
         extra_files=extra,
         from_counts_method=method,
+        threads_change_result=config.backend in THREADS_CHANGE_RESULT,
     )

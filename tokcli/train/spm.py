@@ -15,9 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from tokcli.errors import OutputError, TokcliError
-from tokcli.train.options import TrainConfig
+from tokcli.train.options import THREADS_CHANGE_RESULT, TrainConfig
 
 MAX_SENTENCE_LENGTH = 1 << 16  # bytes; sentencepiece skips longer lines
+# num_threads of every spm training unless train.threads is given, and the value every .model records:
+# sentencepiece's own default (TrainerSpec.num_threads), never the machine's CPU count. spm-unigram's
+# pieces and scores depend on it (see THREADS_CHANGE_RESULT), so it must not follow the machine.
+SPM_NUM_THREADS = 16
+SPM_MAX_THREADS = 1024  # sentencepiece refuses more
+_NUM_THREADS_FIELD = 16  # TrainerSpec.num_threads (int32, varint); TrainerSpec is ModelProto field 2
 # tokcli normalizer chain -> sentencepiece normalization rule
 _RULES = {(): "nmt_nfkc", ("none",): "identity", ("nfkc",): "nfkc", ("nfkc", "lowercase"): "nfkc_cf"}
 
@@ -34,6 +40,36 @@ def _rule(normalizer: tuple[str, ...]) -> str:
         ) from None
 
 
+def spm_num_threads(config: TrainConfig) -> int:
+    """sentencepiece's ``num_threads`` for ``config``.
+
+    Where the pieces depend on it (:data:`THREADS_CHANGE_RESULT`: spm-unigram, whose E-step sums each
+    thread's share of the sentences in floating point) it is ``train.threads`` when given, else
+    :data:`SPM_NUM_THREADS` whatever the machine. Elsewhere it only sets the CPU use: the CPUs available,
+    capped by ``--threads``/``TOKCLI_THREADS``; the .model then records SPM_NUM_THREADS
+    (:func:`record_fixed_threads`), so the file does not depend on it either.
+    """
+    if config.backend in THREADS_CHANGE_RESULT:
+        return config.threads or SPM_NUM_THREADS
+    from tokcli.train.hf import training_threads
+
+    return min(training_threads(config), SPM_MAX_THREADS)
+
+
+def record_fixed_threads(model: bytes) -> bytes:
+    """The .model bytes with TrainerSpec.num_threads set to :data:`SPM_NUM_THREADS` (in place, so the
+    bytes are those of a run with that many threads)."""
+    from tokcli.train.counts import _encode_varint, _fields, _rewrite_field
+
+    def fix(spec: bytes) -> bytes:
+        fixed = _encode_varint(_NUM_THREADS_FIELD << 3) + _encode_varint(SPM_NUM_THREADS)
+        return b"".join(
+            fixed if number == _NUM_THREADS_FIELD and wire == 0 else raw for number, wire, raw, _ in _fields(spec)
+        )
+
+    return _rewrite_field(model, 2, fix)
+
+
 def spm_options(config: TrainConfig) -> dict[str, Any]:
     """The sentencepiece trainer options of ``config`` (shared by corpus and counts training)."""
     options: dict[str, Any] = {
@@ -43,7 +79,7 @@ def spm_options(config: TrainConfig) -> dict[str, Any]:
         "byte_fallback": bool(config.byte_fallback),
         "split_digits": config.digits == "single",
         "normalization_rule_name": _rule(config.normalizer),
-        "num_threads": config.threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1),
+        "num_threads": spm_num_threads(config),
         "minloglevel": 2,
         "hard_vocab_limit": True,
         "max_sentence_length": MAX_SENTENCE_LENGTH,
@@ -119,6 +155,10 @@ def _as_if_not_piped(model: bytes) -> bytes:
     return _rewrite_field(model, 2, lambda spec: _rewrite_field(_drop_fields(spec, {1, 7}), 2, lambda _: b"m"))
 
 
+def _then(first: Callable[[bytes], bytes] | None, second: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+    return second if first is None else lambda data: second(first(data))
+
+
 def run_spm_trainer(
     config: TrainConfig,
     output: Path,
@@ -169,6 +209,9 @@ def run_spm_trainer(
             ) from None
         finally:
             os.chdir(previous_cwd)
+        if config.backend not in THREADS_CHANGE_RESULT and options["num_threads"] != SPM_NUM_THREADS:
+            # num_threads only set the CPU use: the file records the fixed value, as on any machine
+            fix_model = _then(fix_model, record_fixed_threads)
         if fix_model is not None:
             model = prefix.with_suffix(".model")
             model.write_bytes(fix_model(model.read_bytes()))
