@@ -12,7 +12,9 @@ starts, in this process and in the worker processes it spawns (they inherit the 
 * OpenBLAS/OpenMP/MKL (started by ``import numpy``) and Arrow's CPU and I/O pools (Parquet/CSV reading)
   read ``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS`` and ``ARROW_IO_THREADS`` when
   the library is loaded; tokcli imports them lazily, after the limit is applied;
-* sentencepiece and tiktoken get the number as their ``num_threads`` argument.
+* tiktoken gets the number as its ``num_threads`` argument, and so do the sentencepiece trainers whose
+  result does not depend on it (spm-unigram trains with a fixed 16 unless ``--threads`` is given: its
+  pieces depend on the thread count, see docs/train.md).
 
 **Memory.** ``--max-memory SIZE`` (or ``TOKCLI_MAX_MEMORY``) sets the soft ``RLIMIT_AS`` of the process
 (inherited by worker processes, each of which gets the same limit). A Python allocation beyond it raises
