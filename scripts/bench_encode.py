@@ -106,7 +106,7 @@ def train_tokenizers(work: Path, sample: Path) -> dict[str, Path]:
         tok.save(str(hf_path))
     if not ranks_path.is_file():
         sys.path.insert(0, str(ROOT))
-        from tokcli.loading.bytes_ import byte_level_to_bytes
+        from tokcli.bpe.byte_level import byte_level_to_bytes
 
         vocab = json.loads(hf_path.read_text("utf-8"))["model"]["vocab"]
         lines = []
@@ -167,7 +167,7 @@ def worker(case: str, tokenizer: Path, data: Path, out: Path) -> dict[str, objec
     engine = case
     if case == "tokcli":
         sys.path.insert(0, str(ROOT))
-        from tokcli.corpus import Corpus, CorpusConfig
+        from tokcli.corpus.reader import Corpus, CorpusConfig
         from tokcli.encode import EncodeConfig, corpus_documents, encode_documents
         from tokcli.loading import load_tokenizer
 
@@ -179,7 +179,7 @@ def worker(case: str, tokenizer: Path, data: Path, out: Path) -> dict[str, objec
         tokens = result.tokens
     elif case == "tokcli-tokenizers":
         sys.path.insert(0, str(ROOT))
-        from tokcli.corpus import Corpus, CorpusConfig
+        from tokcli.corpus.reader import Corpus, CorpusConfig
         from tokcli.encode import EncodeConfig, corpus_documents, encode_documents
         from tokcli.loading import load_tokenizer
 
@@ -198,7 +198,7 @@ def worker(case: str, tokenizer: Path, data: Path, out: Path) -> dict[str, objec
         from tiktoken.load import load_tiktoken_bpe
 
         sys.path.insert(0, str(ROOT))
-        from tokcli.presets import PRESETS
+        from tokcli.pretok.presets import PRESETS
 
         ranks = load_tiktoken_bpe(str(tokenizer))
         enc = tiktoken.Encoding("raw", pat_str=PRESETS["gpt2"].tiktoken, mergeable_ranks=ranks, special_tokens={})

@@ -127,8 +127,9 @@ def realistic_instance(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 def count_instance(
     args: argparse.Namespace, categories: dict[str, list[str]], lp_tok: Path, truth: dict[str, float] | None
 ) -> dict[str, Any]:
+    from tokcli.bpe.pairs import pair_key
     from tokcli.mixture import count_categories, hf_pretokenizer, read_hf_merges
-    from tokcli.mixture.merges import MergeTable, pair_key
+    from tokcli.mixture.merges import MergeTable
 
     lp_table = MergeTable.build(read_hf_merges(lp_tok))
     lp_steps = min(max(args.lp_merges), len(lp_table.merges))

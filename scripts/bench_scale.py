@@ -47,10 +47,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench_encode import build_input  # noqa: E402
 
-from tokcli.corpus import Corpus, CorpusConfig  # noqa: E402
-from tokcli.encode.options import EncodeConfig  # noqa: E402
-from tokcli.scale import encode as scale_encode  # noqa: E402
-from tokcli.scale.count import (  # noqa: E402
+from tokcli.corpus.reader import Corpus, CorpusConfig  # noqa: E402
+from tokcli.counts.count import (  # noqa: E402
     CountConfig,
     counts_sha256,
     parse_pretok,
@@ -58,9 +56,11 @@ from tokcli.scale.count import (  # noqa: E402
     run_count,
     word_counter,
 )
-from tokcli.scale.encode import encode_shards  # noqa: E402
-from tokcli.scale.options import DEFAULT_SPLIT_SIZE, ScaleConfig  # noqa: E402
-from tokcli.scale.plan import plan_splits  # noqa: E402
+from tokcli.encode import shards as scale_encode  # noqa: E402
+from tokcli.encode.options import EncodeConfig  # noqa: E402
+from tokcli.encode.shards import encode_shards  # noqa: E402
+from tokcli.parallel.options import DEFAULT_SPLIT_SIZE, ScaleConfig  # noqa: E402
+from tokcli.parallel.plan import plan_splits  # noqa: E402
 
 BPE = str(ROOT / "tests" / "data" / "tokenizers" / "bpe-bytelevel.json")
 FAILURES: list[str] = []
@@ -145,7 +145,7 @@ def plain_count(corpus: CorpusConfig, output: Path | None = None) -> None:
 
 
 def check_fast_words(corpus: CorpusConfig) -> None:
-    """The regex-module word cutter (tokcli.scale.fastwords) against HF's pre_tokenize_str on every document."""
+    """The regex-module word cutter (tokcli.pretok.regex_cutter) against HF's pre_tokenize_str on every document."""
     texts = [t for batch in Corpus(corpus).text_batches(1000) for t in batch]
     for preset, digits in [("gpt2", "none"), ("cl100k", "none"), ("o200k", "none"), ("llama3", "rtl3")]:
         spec = parse_pretok(preset, digits)
@@ -261,7 +261,7 @@ def bench_encode(
 
 def bench_train(work: Path, source: Path, train_mb: float) -> None:
     from tokcli.train import train_tokenizer
-    from tokcli.train.counts import train_from_counts
+    from tokcli.train.from_counts import train_from_counts
     from tokcli.train.options import TrainConfig
 
     print(f"train --from-counts vs train ({train_mb:g} MB)")
@@ -299,7 +299,7 @@ def bench_train(work: Path, source: Path, train_mb: float) -> None:
 
 
 def bench_routes(work: Path, source: Path, megabytes: float, repeat: int) -> None:
-    from tokcli.train.counts import train_from_counts
+    from tokcli.train.from_counts import train_from_counts
     from tokcli.train.hf import build_tokenizer
     from tokcli.train.options import TrainConfig
 

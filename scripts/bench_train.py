@@ -154,7 +154,7 @@ def compare(runs: dict[str, list[str]], repeat: int) -> tuple[dict[str, float], 
 
 
 def bench_hf(folder: Path, args: argparse.Namespace) -> None:
-    from tokcli.presets import PRESETS
+    from tokcli.pretok.presets import PRESETS
 
     jsonl, txt = build(folder, args.mb, "hf")  # bench_spm reuses it when --spm-mb equals --mb
     size = txt.stat().st_size / 1e6
@@ -189,7 +189,7 @@ def bench_hf(folder: Path, args: argparse.Namespace) -> None:
 def bench_phases(folder: Path, args: argparse.Namespace) -> None:
     """Where train(files) spends its time: counting (a vocabulary of 300 leaves almost no merges) vs the
     merge loop (the rest up to --vocab), with the rayon pool at 2 threads and at 1."""
-    from tokcli.presets import PRESETS
+    from tokcli.pretok.presets import PRESETS
 
     jsonl, txt = build(folder, args.mb, "hf")
     pattern = PRESETS["gpt2"].hf

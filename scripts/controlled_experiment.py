@@ -114,8 +114,9 @@ def train(texts: list[str], vocab: int, out: Path) -> float:
 
 
 def run_trial(args: argparse.Namespace, trial: int, sources: list[Path], work: Path) -> list[dict[str, Any]]:
+    from tokcli.bpe.pairs import pair_key
     from tokcli.mixture import count_categories, hf_pretokenizer, read_hf_merges, solve_mixture, to_byte_shares
-    from tokcli.mixture.merges import MergeTable, pair_key
+    from tokcli.mixture.merges import MergeTable
 
     rng = random.Random(f"{args.seed}/{args.set}/{args.n}/{trial}")
     chosen = sorted(rng.sample(sources, args.n))

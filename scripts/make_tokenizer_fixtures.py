@@ -49,7 +49,7 @@ def build_hf() -> None:
 
 def build_ranks() -> None:
     sys.path.insert(0, str(ROOT))
-    from tokcli.loading.bytes_ import unicode_to_bytes
+    from tokcli.bpe.byte_level import unicode_to_bytes
 
     vocab: dict[str, int] = json.loads((OUT / "bpe-bytelevel.json").read_text("utf-8"))["model"]["vocab"]
     decode = unicode_to_bytes()

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tokcli.config import parse_size, read_yaml, resolve_config
-from tokcli.corpus import CorpusConfig, MixSource
+from tokcli.corpus.reader import CorpusConfig, MixSource
 from tokcli.errors import ConfigError
 
 
@@ -207,7 +207,7 @@ def test_bad_mix_specs(spec: str) -> None:
 
 
 def test_tokenizer_specs_in_yaml_resolve_their_path_part(tmp_path: Path) -> None:
-    from tokcli.compare import CompareConfig
+    from tokcli.compare.run import CompareConfig
 
     path = write(tmp_path, "compare:\n  tokenizers: [gpt=tok/a.json, tok/b.model, /abs/c.json]\n")
     specs = resolve_config({"compare": CompareConfig}, config_path=path, env={})["compare"].tokenizers

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokcli.corpus import Corpus, CorpusConfig, CorpusStats, Document, MixSource
+from tokcli.corpus.reader import Corpus, CorpusConfig, CorpusStats, Document, MixSource
 from tokcli.errors import ConfigError, InputError, UsageError
 
 DATA = Path(__file__).parent / "data"
@@ -83,7 +83,7 @@ def test_blank_line_paragraphs(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("block", [7, 1000])
 def test_documents_across_read_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
-    from tokcli import corpus_formats
+    from tokcli.corpus import formats as corpus_formats
 
     monkeypatch.setattr(corpus_formats, "BLOCK", block)  # multi-byte characters straddle block ends
     paras = [f"paragraph {i} " + "ωορδ " * (i % 50) + "終" for i in range(300)]

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokcli import corpus_formats
-from tokcli.corpus_formats import RawBatch, _JsonlReader, read_jsonl
+from tokcli.corpus import formats as corpus_formats
+from tokcli.corpus.formats import RawBatch, _JsonlReader, read_jsonl
 from tokcli.errors import InputError
 
 DATA = Path(__file__).parent / "data"

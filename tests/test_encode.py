@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tokcli.corpus import Document
+from tokcli.bpe.byte_level import render_token
+from tokcli.corpus.reader import Document
 from tokcli.encode import (
     DecodeConfig,
     EncodeConfig,
@@ -25,7 +26,6 @@ from tokcli.encode.writers import NPY_HEADER_BYTES, choose_dtype
 from tokcli.errors import ConfigError, InputError, UsageError
 from tokcli.loading import LoadedTokenizer, load_tokenizer
 from tokcli.loading.base import TokenizerInfo
-from tokcli.loading.bytes_ import render_token
 
 DATA = Path(__file__).parent / "data"
 TOK = DATA / "tokenizers"
@@ -360,7 +360,7 @@ def test_decode_config_defaults() -> None:
 
 
 def test_encode_from_the_corpus_reader(tmp_path: Path) -> None:
-    from tokcli.corpus import Corpus, CorpusConfig
+    from tokcli.corpus.reader import Corpus, CorpusConfig
 
     corpus = Corpus(CorpusConfig(inputs=(str(DATA / "parallel" / "udhr" / "eng.jsonl"),)))
     documents = list(corpus.documents())

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tokcli.bpe.byte_level import bytes_to_unicode, render_token, unicode_to_bytes
+from tokcli.bpe.ranks import rank_bpe, rebuild_merges, split_bytes
 from tokcli.errors import ConfigError, TokenizerError
 from tokcli.loading import LoadedTokenizer, load_tokenizer
-from tokcli.loading.bpe import rank_bpe, rebuild_merges, split_bytes
-from tokcli.loading.bytes_ import bytes_to_unicode, render_token, unicode_to_bytes
-from tokcli.presets import PRESETS
+from tokcli.pretok.presets import PRESETS
 
 DATA = Path(__file__).parent / "data"
 TOK = DATA / "tokenizers"
@@ -510,7 +510,7 @@ def test_real_known_ranks_files_when_cached() -> None:
     import tempfile
 
     from tokcli.files import sha256_file
-    from tokcli.presets import KNOWN_RANKS_FILES
+    from tokcli.pretok.presets import KNOWN_RANKS_FILES
 
     cache = Path(os.environ.get("TIKTOKEN_CACHE_DIR") or Path(tempfile.gettempdir()) / "data-gym-cache")
     files = [p for p in cache.glob("*") if p.is_file() and p.stat().st_size > 1_000_000] if cache.is_dir() else []

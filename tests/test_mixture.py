@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from spm_support import lines_of, spm_categories, spm_merges, train_spm
 
+from tokcli.bpe.pairs import pair_key, split_pair
 from tokcli.errors import InputError, TokcliError, TokenizerError, UsageError
 from tokcli.mixture import (
     InferMixtureConfig,
@@ -30,8 +31,7 @@ from tokcli.mixture import (
     solve_mixture,
 )
 from tokcli.mixture.lp import SCALE
-from tokcli.mixture.merges import pair_key, split_pair
-from tokcli.presets import PRESETS
+from tokcli.pretok.presets import PRESETS
 
 DATA = Path(__file__).parent / "data"
 BYTES = [bytes([b]) for b in range(256)]
@@ -200,7 +200,7 @@ def test_regex_pretokenizer_cuts_new_unicode_as_the_tokenizers_engines(tmp_path:
     # and the same as HF's own pre-tokenizer of that file, mapped back to bytes
     from tokenizers import Tokenizer
 
-    from tokcli.loading.bytes_ import unicode_to_bytes
+    from tokcli.bpe.byte_level import unicode_to_bytes
 
     table = unicode_to_bytes()
     own = Tokenizer.from_file(str(path)).pre_tokenizer.pre_tokenize_str(text)
@@ -593,7 +593,7 @@ def test_spm_word_splitting_of_another_model_does_not_explain_the_merges(tmp_pat
 
 
 def test_spm_word_splitter_rules(tmp_path: Path) -> None:
-    from tokcli.mixture.spm_words import SpmWordSplitter
+    from tokcli.pretok.spm_words import SpmWordSplitter
 
     cats = spm_categories()
     lines = [line for texts in cats.values() for line in texts]
@@ -613,7 +613,7 @@ def test_spm_word_splitter_rules(tmp_path: Path) -> None:
 
 
 def test_spm_models_with_unsupported_options_are_refused(tmp_path: Path) -> None:
-    from tokcli.mixture.spm_words import SpmWordSplitter
+    from tokcli.pretok.spm_words import SpmWordSplitter
 
     lines = spm_categories()["prose"]
     model = train_spm(tmp_path, lines, "nows", vocab=80, split_by_whitespace=False)

@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from spm_support import convert_like_transformers, spm_categories, spm_merges, train_spm
 
+from tokcli.bpe.pairs import pair_key
 from tokcli.cli.app import main
-from tokcli.loading.spm import trainer_options
 from tokcli.mixture import MergeTable, count_categories, hf_pretokenizer, solve_mixture
-from tokcli.mixture.merges import creation_order, pair_key
-from tokcli.mixture.spm_words import SpmWordSplitter
+from tokcli.mixture.merges import creation_order
+from tokcli.pretok.spm_words import SpmWordSplitter
+from tokcli.spm_model import trainer_options
 
 LLAMA_LIKE = {"normalization_rule_name": "identity", "remove_extra_whitespaces": False, "byte_fallback": True}
 OPTIONS: list[dict[str, object]] = [

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from tokcli.cli.app import main
-from tokcli.corpus import Corpus, CorpusConfig
+from tokcli.corpus.reader import Corpus, CorpusConfig
+from tokcli.counts.count import CountConfig, counts_sha256, iter_counts, parse_pretok, run_count, word_counter
 from tokcli.errors import ExitCode, UsageError
-from tokcli.scale.count import CountConfig, counts_sha256, iter_counts, parse_pretok, run_count, word_counter
-from tokcli.scale.options import ScaleConfig
-from tokcli.scale.plan import plan_splits, read_split
+from tokcli.parallel.options import ScaleConfig
+from tokcli.parallel.plan import plan_splits, read_split
 
 DATA = Path(__file__).parent / "data"
 CORPUS = (str(DATA / "austen.txt"), str(DATA / "code"), str(DATA / "parallel" / "udhr"))
@@ -128,10 +128,10 @@ def test_count_is_identical_across_splits_and_workers(tmp_path: Path) -> None:
 
 
 def test_count_starts_workers_only_when_the_input_repays_them(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from tokcli.scale import count as count_module
-    from tokcli.scale import engine as engine_module
+    from tokcli.counts import count as count_module
+    from tokcli.parallel import engine as engine_module
 
-    monkeypatch.setattr(engine_module, "default_threads", lambda: 4)
+    monkeypatch.setattr(engine_module, "cpu_budget", lambda: 4)
     corpus = CorpusConfig(inputs=tuple(CORPUS))
     size = sum(s.size for s in plan_splits(corpus, 10**12))
 
@@ -150,7 +150,7 @@ def test_count_default_split_size_follows_the_input_not_the_workers(
 ) -> None:
     """Without --split-size, count cuts the input into about AUTO_SPLITS splits (1MB minimum, 64MB
     maximum): the same plan for any number of workers, and the same counts as one big split."""
-    from tokcli.scale import count as count_module
+    from tokcli.counts import count as count_module
 
     corpus = CorpusConfig(inputs=CORPUS)
     whole = sum(s.size for s in plan_splits(corpus, 10**12))
@@ -170,7 +170,7 @@ def test_count_default_split_size_follows_the_input_not_the_workers(
 def test_reduce_sums_duplicates_per_source_and_word() -> None:
     import pyarrow as pa
 
-    from tokcli.scale.count import _sum_duplicates
+    from tokcli.counts.count import _sum_duplicates
 
     table = pa.table(
         {
@@ -189,7 +189,7 @@ def test_reduce_sums_duplicates_per_source_and_word() -> None:
 def test_arrow_buffer_views_respect_offsets() -> None:
     import pyarrow as pa
 
-    from tokcli.scale.count import _arrow_strings, _numpy_bools, _numpy_int64
+    from tokcli.counts.count import _arrow_strings, _numpy_bools, _numpy_int64
 
     flags = [True, False, False, True, True, False, True, False, False, True, True]
     ints = list(range(-5, 6))
@@ -209,18 +209,18 @@ def test_count_tasks_do_not_import_pandas(tmp_path: Path) -> None:
 
     code = f"""
 import sys
-from tokcli.corpus import CorpusConfig
-from tokcli.scale.count import CountConfig, run_count
-from tokcli.scale.options import ScaleConfig
+from tokcli.corpus.reader import CorpusConfig
+from tokcli.counts.count import CountConfig, run_count
+from tokcli.parallel.options import ScaleConfig
 config = CountConfig(output={str(tmp_path / "c")!r}, by="source")
 run_count(config, CorpusConfig(inputs={list(CORPUS)!r}), ScaleConfig(split_size=20_000, workers=1))
 print("pandas" in sys.modules)
 """
     spill_run = f"""
 import sys, pathlib
-from tokcli.corpus import CorpusConfig
-from tokcli.scale import count
-from tokcli.scale.plan import plan_splits
+from tokcli.corpus.reader import CorpusConfig
+from tokcli.counts import count
+from tokcli.parallel.plan import plan_splits
 corpus = CorpusConfig(inputs={list(CORPUS)!r})
 splits = plan_splits(corpus, 20_000)
 spill = pathlib.Path({str(tmp_path / "spill")!r}); spill.mkdir()
@@ -239,16 +239,16 @@ print("pandas" in sys.modules)
 
 POOL_RUNS = {
     # the local engine (count, sharded encode)
-    "engine": "from tokcli.scale.engine import LocalPool\n"
+    "engine": "from tokcli.parallel.engine import LocalPool\n"
     "pool = LocalPool(2)\n"
     "print(sorted(set(pool.map(abs, [-1, -2, -3, -4]))))\n"
     "pool.finish()\n"
     "pool.close()\n",
     # infer-mixture's pools, through map (which submits) and submit
-    "map": "from tokcli.procpool import spawn_pool\n"
+    "map": "from tokcli.parallel.procpool import spawn_pool\n"
     "with spawn_pool(2) as pool:\n"
     "    print(sorted(pool.map(abs, [-1, -2, -3, -4])))\n",
-    "submit": "from tokcli.procpool import spawn_pool\n"
+    "submit": "from tokcli.parallel.procpool import spawn_pool\n"
     "with spawn_pool(2) as pool:\n"
     "    print(sorted(f.result() for f in [pool.submit(abs, -k) for k in (1, 2, 3, 4)]))\n",
 }

@@ -120,8 +120,8 @@ def test_shards_from_id_arrays_equal_the_list_path(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, eos: list[str]
 ) -> None:
     """Shards written from tiktoken's id arrays are byte for byte those of the list path."""
+    from tokcli.encode import shards as scale_encode
     from tokcli.loading.hf import HFTokenizer
-    from tokcli.scale import encode as scale_encode
 
     real = HFTokenizer.encode_batch_array
     arrays_given = []

@@ -1,8 +1,9 @@
-"""The ``regex``-module word cutter of ``tokcli count`` gives exactly HF's pre-tokens (tokcli.scale.fastwords)."""
+"""The ``regex``-module word cutter of ``tokcli count`` gives exactly HF's pre-tokens (tokcli.pretok.regex_cutter)."""
 
 from __future__ import annotations
 
 import functools
+import logging
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokcli.corpus import Corpus, CorpusConfig
-from tokcli.presets import PRESETS
-from tokcli.scale.count import parse_pretok, word_counter
-from tokcli.scale.fastwords import _all_code_points, as_class, disagreements, members, splitter, verified_table
-from tokcli.train.hf import DIGIT_PATTERNS, NO_PRESET_PATTERN, _normalizer, bpe_pre_tokenizer
+from tokcli.corpus.reader import Corpus, CorpusConfig
+from tokcli.counts.count import parse_pretok, word_counter
+from tokcli.pretok.hf import DIGIT_PATTERNS, NO_PRESET_PATTERN, bpe_pre_tokenizer, hf_normalizer
+from tokcli.pretok.presets import PRESETS
+from tokcli.pretok.regex_cutter import _all_code_points, as_class, disagreements, members, splitter, verified_table
 
 DATA = Path(__file__).parent / "data"
 PATTERNS = {"gpt2": PRESETS["gpt2"].hf, "cl100k": PRESETS["cl100k"].hf, "o200k": PRESETS["o200k"].hf}
@@ -33,7 +34,7 @@ def table() -> str:
 
 
 def hf_words(preset: str, digits: str, text: str) -> list[bytes]:
-    from tokcli.loading.bytes_ import byte_level_to_bytes
+    from tokcli.bpe.byte_level import byte_level_to_bytes
 
     out = []
     for word, _ in bpe_pre_tokenizer(preset, digits).pre_tokenize_str(text):
@@ -69,7 +70,7 @@ def _representatives() -> str:
     same way, so these cover every way a pattern can treat a character."""
     import regex
 
-    from tokcli.scale.fastwords import CLASSES, FOLDED
+    from tokcli.pretok.regex_cutter import CLASSES, FOLDED
 
     text = _all_code_points()
     signature = [0] * len(text)
@@ -145,7 +146,7 @@ def test_fuzzed_texts(text: str, preset: str, digits: str) -> None:
 )
 def test_fuzzed_counts_with_normalizers(text: str, normalizer: str) -> None:
     spec = parse_pretok("cl100k", "rtl3", (normalizer,))
-    expected = Counter(hf_words("cl100k", "rtl3", _normalizer((normalizer,)).normalize_str(text)))
+    expected = Counter(hf_words("cl100k", "rtl3", hf_normalizer((normalizer,)).normalize_str(text)))
     assert word_counter(spec)([text]) == expected
 
 
@@ -200,7 +201,7 @@ def test_table_members_are_the_class_members() -> None:
 
 def _fresh_check(monkeypatch: pytest.MonkeyPatch, versions: tuple[str, str]) -> list[int]:
     """Pretend other library versions are installed; returns a list that grows by one per computation."""
-    from tokcli.scale import fastwords
+    from tokcli.pretok import regex_cutter as fastwords
 
     calls: list[int] = []
     real = fastwords.disagreements
@@ -218,7 +219,7 @@ def _fresh_check(monkeypatch: pytest.MonkeyPatch, versions: tuple[str, str]) -> 
 
 @pytest.fixture
 def _restore_table() -> Any:
-    from tokcli.scale import fastwords
+    from tokcli.pretok import regex_cutter as fastwords
 
     yield
     fastwords.verified_table.cache_clear()
@@ -229,7 +230,7 @@ def _restore_table() -> Any:
 def test_new_versions_are_checked_once_then_read_from_the_cache(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from tokcli.scale import fastwords
+    from tokcli.pretok import regex_cutter as fastwords
 
     monkeypatch.setenv("TOKCLI_CACHE_DIR", str(tmp_path / "cache"))
     calls = _fresh_check(monkeypatch, ("0.0.1-test", "1999.1.1"))
@@ -248,9 +249,9 @@ def test_new_versions_are_checked_once_then_read_from_the_cache(
 
 @pytest.mark.usefixtures("_restore_table")
 def test_a_check_that_cannot_run_falls_back_with_one_warning(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from tokcli.scale import fastwords
+    from tokcli.pretok import regex_cutter as fastwords
 
     monkeypatch.setenv("TOKCLI_CACHE_DIR", str(tmp_path / "cache"))
     _fresh_check(monkeypatch, ("0.0.3-test", "1999.1.1"))
@@ -259,14 +260,19 @@ def test_a_check_that_cannot_run_falls_back_with_one_warning(
         raise ValueError("unknown property \\p{Lt}")
 
     monkeypatch.setattr(fastwords, "disagreements", broken)
-    logger = __import__("logging").getLogger("tokcli")
-    monkeypatch.setattr(logger, "propagate", True)
-    with caplog.at_level("WARNING", logger="tokcli"):
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("tokcli")
+    monkeypatch.setattr(logger, "level", logging.DEBUG)
+    logger.addHandler(handler)
+    try:
         assert splitter(PATTERNS["gpt2"], None) is None
         assert splitter(PATTERNS["cl100k"], None) is None
-    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
-    assert len(warnings) == 1 and "HF's pre-tokenizer" in warnings[0].getMessage()
-    assert "\n" not in warnings[0].getMessage()
+    finally:
+        logger.removeHandler(handler)
+    assert len(records) == 1 and "HF's pre-tokenizer" in records[0].getMessage()
+    assert "\n" not in records[0].getMessage()
     # the counts are still right: every document goes to HF
     spec = parse_pretok("gpt2")
     texts = ["it's 2024, the end", "x \u0295 y"]
@@ -290,7 +296,7 @@ def test_a_foreign_or_corrupt_cache_entry_is_a_miss(monkeypatch: pytest.MonkeyPa
 # the table (and says so nowhere but in its speed), the second reads the cache.
 _COUNT_WITH_NEW_VERSIONS = """
 import sys
-from tokcli.scale import fastwords
+from tokcli.pretok import regex_cutter as fastwords
 real = fastwords.disagreements
 def counted():
     sys.stderr.write("CHECKED\\n")
@@ -321,6 +327,6 @@ def test_count_on_a_fresh_install_proves_the_table_once_and_takes_the_fast_path(
 
 
 def counts_of(folder: Path) -> Counter[bytes]:
-    from tokcli.scale.count import iter_counts
+    from tokcli.counts.count import iter_counts
 
     return Counter({w: n for _, w, n in iter_counts(folder)})

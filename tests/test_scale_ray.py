@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from tokcli.corpus import CorpusConfig
+from tokcli.corpus.reader import CorpusConfig
+from tokcli.counts.count import CountConfig, counts_sha256, run_count
 from tokcli.errors import UsageError
-from tokcli.scale.count import CountConfig, counts_sha256, run_count
-from tokcli.scale.options import ScaleConfig
-from tokcli.scale.plan import plan_splits
+from tokcli.parallel.options import ScaleConfig
+from tokcli.parallel.plan import plan_splits
 
 ray = pytest.importorskip("ray")
 
@@ -72,7 +72,7 @@ def test_count_on_ray_equals_local_at_1_2_and_8_splits(ray_cluster: None, tmp_pa
 
 def test_encode_shards_on_ray_equal_local(ray_cluster: None, tmp_path: Path) -> None:
     from tokcli.encode.options import EncodeConfig
-    from tokcli.scale.encode import encode_shards
+    from tokcli.encode.shards import encode_shards
 
     corpus = CorpusConfig(inputs=CORPUS)
     outputs = []
@@ -183,7 +183,7 @@ def test_interrupted_ray_encode_leaves_no_output_and_no_processes(tmp_path: Path
 
 def test_missing_ray_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)
-    from tokcli.scale.ray_engine import import_ray
+    from tokcli.parallel.ray_engine import import_ray
 
     with pytest.raises(UsageError, match=r"pip install 'tokcli\[ray\]'"):
         import_ray()

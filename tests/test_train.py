@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from tokcli.cli.app import main
-from tokcli.corpus import Corpus, CorpusConfig, MixSource
+from tokcli.corpus.reader import Corpus, CorpusConfig, MixSource
 from tokcli.errors import ConfigError, ExitCode, UsageError
+from tokcli.pretok.hf import bpe_pre_tokenizer
 from tokcli.train import TrainConfig, train_tokenizer
-from tokcli.train.hf import bpe_pre_tokenizer
 
 DATA = Path(__file__).parent / "data"
 INPUTS = (str(DATA / "austen.txt"), str(DATA / "code" / "python.jsonl"))  # a small alphabet: small vocabs fit

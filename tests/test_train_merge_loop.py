@@ -146,7 +146,7 @@ def test_auto_picks_the_route_by_counted_bytes(
     assert code == 0, err
     report = json.loads(stdout)
     assert report["from_counts_method"] == "repeat" and report["config"]["from_counts_method"] is None
-    monkeypatch.setattr("tokcli.train.counts.REPEAT_MAX_BYTES", 1000)
+    monkeypatch.setattr("tokcli.train.from_counts.REPEAT_MAX_BYTES", 1000)
     config = tmp_path / "train.yaml"
     config.write_text("train:\n  vocab_size: 600\n  from_counts_method: auto\n")
     code, stdout, err = run(

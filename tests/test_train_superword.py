@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tokcli.cli.app import main
-from tokcli.corpus import Corpus, CorpusConfig
+from tokcli.corpus.reader import Corpus, CorpusConfig
 from tokcli.errors import ExitCode
 from tokcli.train import TrainConfig, train_tokenizer
 from tokcli.train.superbpe import MAX_WORDS, WORD_PATTERN, UnitCounter, superword_merges, words_in
@@ -168,7 +168,7 @@ def test_units_equal_reference(options: dict[str, Any], fast: bool) -> None:
 def test_units_of_documents_the_fast_cutter_cannot_cut() -> None:
     """A code point the two regex engines class differently (U+0295) sends its document to HF, in the
     batch where it first appears and in later ones; the other documents keep the fast path."""
-    from tokcli.scale.fastwords import members, verified_table
+    from tokcli.pretok.regex_cutter import members, verified_table
 
     config = TrainConfig(vocab_size=2000, superword_transition=1000)
     table = verified_table()
@@ -263,7 +263,7 @@ def test_superword_file_is_the_same_with_or_without_the_fast_cutter(
 ) -> None:
     """On any library versions: the fast cutter changes nothing in the file, and a rerun is byte-identical
     (the units and merges themselves are checked against the reference implementation above)."""
-    from tokcli.scale import fastwords
+    from tokcli.pretok import regex_cutter as fastwords
 
     def train(name: str) -> bytes:
         out = tmp_path / name

@@ -1,5 +1,5 @@
 """tokcli: train, apply, compare and audit tokenizers from the command line."""
 
-__version__ = "0.1.0"
+from tokcli.version import __version__
 
 __all__ = ["__version__"]

@@ -57,10 +57,6 @@ class UsageError(TokcliError):
     exit_code = ExitCode.USAGE
 
 
-class NotImplementedYetError(TokcliError):
-    """A command whose implementation has not landed yet."""
-
-
 class LockHeldError(TokcliError):
     """Another tokcli process holds the lock on the output path."""
 

@@ -122,7 +122,7 @@ def test_no_pickle_at_all() -> None:
     reduce as Arrow IPC files (data only), inside the run's private staging folder."""
     users = [p.relative_to(ROOT).as_posix() for p in SOURCES if "pickle." in p.read_text(encoding="utf-8")]
     assert users == []
-    text = (ROOT / "tokcli" / "scale" / "count.py").read_text(encoding="utf-8")
+    text = (ROOT / "tokcli" / "counts" / "count.py").read_text(encoding="utf-8")
     assert "pa.ipc.open_file(" in text and "mkdtemp" in text
 
 

@@ -1,4 +1,4 @@
-"""The ``tokcli`` Typer application: global options and the error boundary.
+"""The ``tokcli`` entry point: runs the application (:mod:`tokcli.cli.application`) inside the error boundary.
 
 Exit codes (docs/exit-codes.md): 0 ok, 1 data/config error, 2 usage, 75 output lock held,
 130 interrupted. Every failure ends with one line ``tokcli: error: ...`` on stderr; ``--traceback``
@@ -14,101 +14,18 @@ import sys
 import time
 import traceback
 from types import FrameType
-from typing import Any
 
 import typer
-from typer.core import TyperGroup
 
 try:  # Recent Typer vendors click as typer._click; older releases use click itself.
     from typer._click.exceptions import UsageError as ClickUsageError
 except ImportError:  # pragma: no cover - depends on the installed Typer
     from click.exceptions import UsageError as ClickUsageError  # type: ignore[assignment]
 
-from tokcli import __version__
+from tokcli.cli.application import app
+from tokcli.cli.commands import register
 from tokcli.cli.console import STATE, log_event, print_error, setup_logging
 from tokcli.errors import ExitCode, Interrupted, TokcliError
-
-
-class _Group(TyperGroup):
-    """The app's click group; plain parameter values are converted without pydantic (tokcli.cli.fastparams)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        from tokcli.cli.fastparams import install
-
-        install(self)
-
-
-app = typer.Typer(
-    cls=_Group,
-    name="tokcli",
-    help="Train, apply, compare and audit tokenizers. Data goes to stdout; messages go to stderr.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
-)
-
-
-def _version_callback(value: bool) -> None:
-    if value:
-        sys.stdout.write(f"tokcli {__version__}\n")
-        raise typer.Exit(0)
-
-
-@app.callback()
-def _global_options(
-    ctx: typer.Context,
-    version: bool = typer.Option(
-        False, "--version", is_eager=True, callback=_version_callback, help="print the version and exit"
-    ),
-    quiet: int = typer.Option(
-        0, "-q", "--quiet", count=True, show_default=False, help="-q: warnings and errors only; -qq: errors only"
-    ),
-    show_traceback: bool = typer.Option(
-        False, "--traceback", help="show Python tracebacks on errors (also TOKCLI_TRACEBACK=1)"
-    ),
-    log_file: str | None = typer.Option(
-        None, "--log-file", metavar="FILE", help="append log messages and events (start, end, errors) to FILE"
-    ),
-    log_format: str = typer.Option(
-        "text", "--log-format", metavar="CHOICE", help="text, or json: one JSON object per event  [text|json]"
-    ),
-    max_memory: str | None = typer.Option(
-        None,
-        "--max-memory",
-        metavar="SIZE",
-        help="limit the address space (RLIMIT_AS) to SIZE, e.g. 8GB: running out is a clean error, exit 1 "
-        "(also TOKCLI_MAX_MEMORY)",
-    ),
-) -> None:
-    if log_format not in ("text", "json"):
-        raise typer.BadParameter(f"{log_format!r} is not one of text, json", param_hint="'--log-format'")
-    _apply_memory_limit(max_memory)
-    setup_logging(quiet, log_file=log_file, log_format=log_format)  # type: ignore[arg-type]
-    STATE.traceback = STATE.traceback or show_traceback
-    log_event("start", command=ctx.invoked_subcommand, argv=sys.argv[1:], version=__version__)
-
-
-def _apply_memory_limit(flag: str | None) -> None:
-    from tokcli.config import parse_size
-    from tokcli.errors import ConfigError
-    from tokcli.resources import MEMORY_ENV, set_memory_limit
-
-    text, origin = (flag, "--max-memory") if flag is not None else (os.environ.get(MEMORY_ENV, ""), MEMORY_ENV)
-    if not text.strip():
-        return
-    try:
-        limit = parse_size(text)
-    except ValueError:
-        limit = 0
-    if limit < 1 << 20:
-        message = f"{origin}: expected a size such as 8GB or 512MiB, got {text!r}"
-        if flag is not None:
-            raise typer.BadParameter(message.split(": ", 1)[1], param_hint="'--max-memory'")
-        raise ConfigError(message, hint=f"fix or unset {MEMORY_ENV}")
-    set_memory_limit(limit)
 
 
 def _out_of_memory_message() -> str:
@@ -127,9 +44,6 @@ def _out_of_memory_message() -> str:
 
 
 def _register_commands(args: list[str]) -> None:
-    # Imported here so each command module can import `app` helpers without a cycle.
-    from tokcli.cli.commands import register
-
     register(args)
 
 

@@ -21,7 +21,7 @@ MODULES = {
     "infer-mixture": "infer_mixture",
     "train": "train",
 }
-# Global options (tokcli.cli.app._global_options) that take a value: the word after them is not a command.
+# Global options (tokcli.cli.application._global_options) that take a value: the word after them is not a command.
 VALUE_OPTIONS = frozenset({"--log-file", "--log-format", "--max-memory"})
 HELP_OPTIONS = frozenset({"-h", "--help"})
 
@@ -42,7 +42,7 @@ def command_of(args: Sequence[str]) -> str | None:
 
 def register(args: Sequence[str]) -> None:
     """Import the command modules ``args`` needs (all of them unless it names a known command)."""
-    from tokcli.cli.app import app
+    from tokcli.cli.application import app
 
     command = command_of(args) or ""
     modules = [MODULES[command]] if command in MODULES else list(dict.fromkeys(MODULES.values()))

@@ -7,13 +7,13 @@ import sys
 
 import typer
 
-from tokcli.cli.app import app
+from tokcli.cli.application import app
 from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json, format_option, render, resolve_format
-from tokcli.compare import CompareConfig
-from tokcli.corpus import CorpusConfig
-from tokcli.runopts import RunConfig, locked_outputs
+from tokcli.compare.run import CompareConfig
+from tokcli.corpus.reader import CorpusConfig
+from tokcli.outputs import RunConfig, locked_outputs
 
 SECTIONS = {"compare": CompareConfig, "corpus": CorpusConfig, "run": RunConfig}
 ROW_COLUMNS = (
@@ -41,7 +41,7 @@ def compare_command(
     file); --parallel DIR adds a parallel corpus, one file per language, with premiums against
     --reference. Special tokens are never added. Rows go to stdout; mb_per_s is machine-dependent.
     """
-    from tokcli.compare import keep_freed_memory, plan_corpora, run_compare
+    from tokcli.compare.run import keep_freed_memory, plan_corpora, run_compare
     from tokcli.loading import load_tokenizer
 
     keep_freed_memory()

@@ -8,14 +8,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from tokcli.cli.app import app
+from tokcli.cli.application import app
 from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json
-from tokcli.corpus import CorpusConfig
-from tokcli.runopts import RunConfig
-from tokcli.scale.count import CountConfig
-from tokcli.scale.options import ScaleConfig
+from tokcli.corpus.reader import CorpusConfig
+from tokcli.counts.count import CountConfig
+from tokcli.outputs import RunConfig
+from tokcli.parallel.options import ScaleConfig
 
 SECTIONS = {"count": CountConfig, "corpus": CorpusConfig, "scale": ScaleConfig, "run": RunConfig}
 log = logging.getLogger("tokcli")
@@ -37,7 +37,7 @@ def count_command(config: ResolvedConfig) -> None:
     'tokcli infer-mixture --counts'. --engine local|ray and --workers N only change the speed: the
     output is identical. A JSON summary goes to stdout.
     """
-    from tokcli.scale.count import run_count
+    from tokcli.counts.count import run_count
 
     settings: CountConfig = config["count"]
     with (

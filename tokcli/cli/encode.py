@@ -11,14 +11,14 @@ from pathlib import Path
 
 import typer
 
-from tokcli.cli.app import app
+from tokcli.cli.application import app
 from tokcli.cli.console import is_tty, progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
-from tokcli.corpus import CorpusConfig
+from tokcli.corpus.reader import CorpusConfig
 from tokcli.encode.options import DecodeConfig, EncodeConfig, resolve_format
 from tokcli.errors import InputError
-from tokcli.runopts import RunConfig, locked_outputs
-from tokcli.scale.options import ScaleConfig
+from tokcli.outputs import RunConfig, locked_outputs
+from tokcli.parallel.options import ScaleConfig
 
 ENCODE_SECTIONS = {"encode": EncodeConfig, "corpus": CorpusConfig, "run": RunConfig, "scale": ScaleConfig}
 DECODE_SECTIONS = {"decode": DecodeConfig}
@@ -48,7 +48,7 @@ def encode_command(config: ResolvedConfig) -> None:
     tokens-NNNNN.bin + .idx shard per input split with --engine local|ray and --workers N, and a
     manifest.json last; --resume finishes an interrupted run.
     """
-    from tokcli.corpus import Corpus
+    from tokcli.corpus.reader import Corpus
     from tokcli.encode import encode_documents
     from tokcli.encode.run import corpus_documents
     from tokcli.loading import load_tokenizer
@@ -56,7 +56,7 @@ def encode_command(config: ResolvedConfig) -> None:
     settings: EncodeConfig = config["encode"]
     corpus_config: CorpusConfig = config["corpus"]
     _require_tokenizer(settings.tokenizer)
-    from tokcli.scale.encode import is_shard_output
+    from tokcli.encode.shards import is_shard_output
 
     if is_shard_output(settings.output):
         _encode_shards(config)
@@ -92,7 +92,7 @@ def encode_command(config: ResolvedConfig) -> None:
 
 def _encode_shards(config: ResolvedConfig) -> None:
     from tokcli.cli.count import folder_lock
-    from tokcli.scale.encode import encode_shards
+    from tokcli.encode.shards import encode_shards
 
     settings: EncodeConfig = config["encode"]
     with (

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 
-from tokcli.cli.app import app
+from tokcli.cli.application import app
 from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json
-from tokcli.corpus import CorpusConfig, CorpusStats
-from tokcli.runopts import RunConfig, locked_outputs
+from tokcli.corpus.reader import CorpusConfig, CorpusStats
+from tokcli.outputs import RunConfig, locked_outputs
 from tokcli.train.options import TrainConfig
 
 SECTIONS = {"train": TrainConfig, "corpus": CorpusConfig, "run": RunConfig}
@@ -27,7 +27,7 @@ def train_command(config: ResolvedConfig) -> None:
     result as training on the corpus. A JSON report (config, SHA-256, sizes, bytes per source, times,
     peak RSS) goes to stdout and to --report FILE. --mix NAME=WEIGHT:PATH with --max-bytes trains on a declared mixture.
     """
-    from tokcli.corpus import Corpus
+    from tokcli.corpus.reader import Corpus
     from tokcli.files import atomic_write
     from tokcli.train import train_tokenizer, validate
 
@@ -49,7 +49,7 @@ def train_command(config: ResolvedConfig) -> None:
             update(stats.bytes, description=f"reading: {stats.docs:,} docs")
 
         if settings.from_counts is not None:
-            from tokcli.train.counts import train_from_counts
+            from tokcli.train.from_counts import train_from_counts
 
             report = train_from_counts(settings, if_changed=config["run"].if_changed)
         else:

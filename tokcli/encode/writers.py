@@ -26,8 +26,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
+from tokcli.bpe.byte_level import render_token
 from tokcli.files import atomic_write
-from tokcli.loading.bytes_ import render_token
 
 if TYPE_CHECKING:
     import numpy as np
@@ -89,7 +89,7 @@ class CountWriter(TextWriter):
 
 
 class TokensWriter(TextWriter):
-    """Space-separated readable tokens (see :func:`tokcli.loading.bytes_.render_token`)."""
+    """Space-separated readable tokens (see :func:`tokcli.bpe.byte_level.render_token`)."""
 
     def __init__(self, stream: IO[str], token_bytes: Sequence[bytes]) -> None:
         super().__init__(stream)

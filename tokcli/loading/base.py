@@ -81,7 +81,7 @@ class LoadedTokenizer(ABC):
 
     @functools.cached_property
     def token_bytes_table(self) -> list[bytes]:
-        """``token_bytes_table[id]``: the token's own bytes (see tokcli.loading.bytes_)."""
+        """``token_bytes_table[id]``: the token's own bytes (see tokcli.bpe.byte_level)."""
         return self._build_token_bytes()
 
     def token_bytes(self, token_id: int) -> bytes:

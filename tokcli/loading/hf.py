@@ -7,11 +7,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from tokcli.bpe.byte_level import byte_level_to_bytes, byte_piece_value, metaspace_to_bytes
 from tokcli.errors import TokenizerError
 from tokcli.loading.base import LoadedTokenizer, ModelType, TokenizerInfo
-from tokcli.loading.bytes_ import SPM_SPACE, byte_level_to_bytes, byte_piece_value, metaspace_to_bytes
-from tokcli.loading.hf_fast import TiktokenPlan, parse_merges, plan_tiktoken
+from tokcli.loading.hf_as_tiktoken import TiktokenPlan, parse_merges, plan_tiktoken
 from tokcli.loading.tiktoken_ import TiktokenEngine, build_encoding
+from tokcli.pretok.hf import pipeline_components, uses_metaspace
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -28,32 +29,10 @@ _MODEL_TYPES: dict[str, ModelType] = {
 }
 
 
-def _components(node: Any) -> list[dict[str, Any]]:
-    """A normalizer/pre-tokenizer/decoder and, for a Sequence, its members (recursively)."""
-    if not isinstance(node, dict):
-        return []
-    out = [node]
-    for key in ("pretokenizers", "decoders", "normalizers", "processors"):
-        for child in node.get(key) or []:
-            out.extend(_components(child))
-    return out
-
-
-def uses_metaspace(data: Mapping[str, Any]) -> bool:
-    """Whether the tokenizer.json marks spaces with U+2581 as sentencepiece does (a Metaspace
-    pre-tokenizer or decoder, or a decoder replacing U+2581 by a space: Llama 2, Mistral)."""
-    parts = _components(data.get("pre_tokenizer")) + _components(data.get("decoder"))
-    return any(
-        p.get("type") == "Metaspace"
-        or (p.get("type") == "Replace" and (p.get("pattern") or {}).get("String") == SPM_SPACE)
-        for p in parts
-    )
-
-
 def token_bytes_function(data: Mapping[str, Any]) -> Callable[[str], bytes]:
-    """How this tokenizer.json spells bytes in its vocabulary (see tokcli.loading.bytes_)."""
+    """How this tokenizer.json spells bytes in its vocabulary (see tokcli.bpe.byte_level)."""
     model = data.get("model") or {}
-    parts = _components(data.get("pre_tokenizer")) + _components(data.get("decoder"))
+    parts = pipeline_components(data.get("pre_tokenizer")) + pipeline_components(data.get("decoder"))
     types = {p.get("type") for p in parts}
     prefix = model.get("continuing_subword_prefix") or ""
     suffix = model.get("end_of_word_suffix") or ""

@@ -117,7 +117,7 @@ def load_tokenizer(
 ) -> LoadedTokenizer:
     """Load ``spec`` (``[NAME=]PATH``).
 
-    ``pattern`` (a preset name of tokcli.presets or a regex) is the pre-tokenization regex of a ranks
+    ``pattern`` (a preset name of tokcli.pretok.presets or a regex) is the pre-tokenization regex of a ranks
     file, required unless the file is a well-known one (recognised by SHA-256); for ``tekken.json`` it
     overrides ``config.pattern``. ``engine="tokenizers"`` turns off the tiktoken engine for byte-level
     BPE tokenizer.json files (used to check parity).

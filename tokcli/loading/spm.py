@@ -4,73 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from tokcli.bpe.byte_level import SPM_SPACE, metaspace_to_bytes
+from tokcli.bpe.ranks import rebuild_merges, split_chars
 from tokcli.errors import TokenizerError
 from tokcli.loading.base import LoadedTokenizer, ModelType, TokenizerInfo
-from tokcli.loading.bpe import rebuild_merges, split_chars
-from tokcli.loading.bytes_ import SPM_SPACE, metaspace_to_bytes
+from tokcli.spm_model import USER_DEFINED, model_type_of, piece_types
 
 if TYPE_CHECKING:
     from sentencepiece import SentencePieceProcessor
-
-# sentencepiece_model.proto: ModelProto.trainer_spec = 2; TrainerSpec.model_type = 3.
-_MODEL_TYPES: dict[int, ModelType] = {1: "unigram", 2: "bpe", 3: "word", 4: "char"}
-_USER_DEFINED = 4  # SentencePiece.Type.USER_DEFINED
-
-
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos
-        shift += 7
-
-
-def _fields(data: bytes) -> dict[int, list[int | bytes]]:
-    """Top-level fields of a protobuf message (varints as int, length-delimited as bytes)."""
-    out: dict[int, list[int | bytes]] = {}
-    pos = 0
-    while pos < len(data):
-        key, pos = _varint(data, pos)
-        number, wire = key >> 3, key & 7
-        value: int | bytes
-        if wire == 0:
-            value, pos = _varint(data, pos)
-        elif wire == 1:
-            value, pos = int.from_bytes(data[pos : pos + 8], "little"), pos + 8
-        elif wire == 2:
-            length, pos = _varint(data, pos)
-            value, pos = data[pos : pos + length], pos + length
-        elif wire == 5:
-            value, pos = int.from_bytes(data[pos : pos + 4], "little"), pos + 4
-        else:
-            raise ValueError(f"unsupported wire type {wire}")
-        out.setdefault(number, []).append(value)
-    return out
-
-
-def piece_types(proto: bytes) -> list[int]:
-    """``SentencePiece.type`` of every piece (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte)."""
-    types: list[int] = []
-    for piece in _fields(proto).get(1, []):
-        kind = _fields(piece).get(3, [1])[0] if isinstance(piece, bytes) else 1
-        types.append(kind if isinstance(kind, int) else 1)
-    return types
-
-
-def model_type_of(proto: bytes) -> ModelType:
-    """The trainer's model type recorded in a serialized ModelProto (unigram when absent)."""
-    try:
-        trainer = _fields(proto).get(2, [b""])[0]
-        kind = _fields(trainer if isinstance(trainer, bytes) else b"").get(3, [1])[0]
-    except (ValueError, IndexError):
-        return "unknown"
-    return _MODEL_TYPES.get(kind if isinstance(kind, int) else 0, "unknown")
-
 
 class SpmTokenizer(LoadedTokenizer):
     """A sentencepiece model. ``add_special_tokens`` adds BOS (as HF's Llama tokenizers do), not EOS."""
@@ -86,7 +29,7 @@ class SpmTokenizer(LoadedTokenizer):
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise TokenizerError(f"{path}: not a valid sentencepiece model: {first}", hint="check the file") from None
         self._sp: SentencePieceProcessor = sp
-        self.info = TokenizerInfo(name, path, "spm", model_type_of(proto), "sentencepiece", sha256)
+        self.info = TokenizerInfo(name, path, "spm", cast(ModelType, model_type_of(proto)), "sentencepiece", sha256)
         size = sp.GetPieceSize()
         self._pieces = [sp.IdToPiece(i) for i in range(size)]
         self._control = {self._pieces[i]: i for i in range(size) if sp.IsControl(i)}
@@ -94,7 +37,7 @@ class SpmTokenizer(LoadedTokenizer):
             types = piece_types(proto)
         except (ValueError, IndexError):
             types = []
-        self._user = {self._pieces[i]: i for i, kind in enumerate(types) if kind == _USER_DEFINED}
+        self._user = {self._pieces[i]: i for i, kind in enumerate(types) if kind == USER_DEFINED}
 
     @property
     def vocab_size(self) -> int:
@@ -159,32 +102,3 @@ class SpmTokenizer(LoadedTokenizer):
             if token_id == self._sp.unk_id() and token.replace(" ", SPM_SPACE) != self._pieces[token_id]:
                 return None
         return int(token_id)
-
-
-# TrainerSpec fields that decide how sentencepiece's trainer splits text into words and which pieces it
-# may build (sentencepiece_model.proto field number, proto default).
-_TRAINER_FIELDS: dict[str, tuple[int, int]] = {
-    "max_sentence_length": (18, 4192),
-    "max_sentencepiece_length": (20, 16),
-    "split_by_unicode_script": (21, 1),
-    "split_by_whitespace": (22, 1),
-    "split_by_number": (23, 1),
-    "treat_whitespace_as_suffix": (24, 0),
-    "split_digits": (25, 0),
-    "allow_whitespace_only_pieces": (26, 0),
-}
-
-
-def trainer_options(proto: bytes) -> dict[str, int]:
-    """The word-splitting options of the TrainerSpec recorded in a serialized ModelProto (booleans as
-    0/1), with the proto defaults for fields that are absent."""
-    try:
-        trainer = _fields(proto).get(2, [b""])[0]
-        fields = _fields(trainer if isinstance(trainer, bytes) else b"")
-    except (ValueError, IndexError) as exc:
-        raise TokenizerError(f"corrupt sentencepiece model ({exc})") from None
-    out: dict[str, int] = {}
-    for name, (number, default) in _TRAINER_FIELDS.items():
-        value = fields.get(number, [default])[-1]
-        out[name] = value if isinstance(value, int) else default
-    return out

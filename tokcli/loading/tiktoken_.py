@@ -19,10 +19,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tokcli.bpe.ranks import rebuild_merges, split_bytes
 from tokcli.errors import ConfigError, TokenizerError
 from tokcli.loading.base import LoadedTokenizer, TokenizerInfo
-from tokcli.loading.bpe import rebuild_merges, split_bytes
-from tokcli.presets import KNOWN_RANKS_FILES, PRESETS
+from tokcli.pretok.presets import KNOWN_RANKS_FILES, PRESETS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,7 +50,7 @@ KNOWN_SPECIAL_TOKENS: dict[str, dict[str, int]] = {
 
 
 def resolve_pattern(pattern: str, *, key: str = "pattern") -> str:
-    """A preset name (tiktoken spelling of tokcli.presets) or a raw regex, returned as a regex."""
+    """A preset name (tiktoken spelling of tokcli.pretok.presets) or a raw regex, returned as a regex."""
     if pattern in PRESETS:
         return PRESETS[pattern].tiktoken
     if pattern.replace("_", "").replace("-", "").isalnum():  # looks like a name, not a regex

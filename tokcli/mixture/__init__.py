@@ -2,7 +2,7 @@
 
 Hayase, Liu, Choi, Oh, Smith (NeurIPS 2024), "Data Mixture Inference: What do BPE Tokenizers Reveal
 about their Training Data?". For each candidate category, a text sample is pre-tokenized exactly as the
-tokenizer does and the tokenizer's merges are replayed on it (:mod:`tokcli.mixture.count`); a linear
+tokenizer does and the tokenizer's merges are replayed on it (:mod:`tokcli.mixture.replay`); a linear
 program then finds the mixture weights under which every merge was the most frequent pair
 (:mod:`tokcli.mixture.lp`).
 
@@ -21,20 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from tokcli.bpe.pairs import SymbolSplit, pair_key
 from tokcli.errors import ConfigError, InputError, TokenizerError, UsageError
 from tokcli.mixture import cache
-from tokcli.mixture.count import ReplayCounts, count_words, drop_invalid_pairs, replay
 from tokcli.mixture.lp import LpResult, SolveError, solve_mixture
-from tokcli.mixture.merges import (
-    NOT_BPE_HINT,
-    MergeTable,
-    NotBpeError,
-    Split,
-    creation_order,
-    pair_key,
-    read_hf_merges,
-)
-from tokcli.mixture.pretokenize import (
+from tokcli.mixture.merges import NOT_BPE_HINT, MergeTable, NotBpeError, creation_order, read_hf_merges
+from tokcli.mixture.replay import ReplayCounts, count_words, drop_invalid_pairs, replay
+from tokcli.pretok.spec import (
     Pretokenizer,
     PretokenizerSpec,
     hf_pretokenizer,
@@ -43,7 +36,7 @@ from tokcli.mixture.pretokenize import (
 )
 
 if TYPE_CHECKING:
-    from tokcli.corpus import CorpusConfig
+    from tokcli.corpus.reader import CorpusConfig
     from tokcli.loading.base import LoadedTokenizer
 
 __all__ = [
@@ -179,7 +172,7 @@ class _Counted:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(merges: list[tuple[bytes, bytes]], split: Split, spec: PretokenizerSpec) -> None:
+def _init_worker(merges: list[tuple[bytes, bytes]], split: SymbolSplit, spec: PretokenizerSpec) -> None:
     _WORKER["table"] = MergeTable.build(merges, split)
     _WORKER["spec"] = spec
 
@@ -210,7 +203,7 @@ def replay_word_counts(
 ) -> dict[str, _Counted]:
     """Replay counts from ready word counts (name -> (word counts, sample bytes)): one task per category."""
     from tokcli.loading.base import default_threads
-    from tokcli.procpool import running_pool
+    from tokcli.parallel.procpool import running_pool
 
     names = list(word_counts)
     workers = max(1, min(threads or default_threads(), len(names)))
@@ -262,7 +255,7 @@ def count_categories(
     from concurrent.futures import FIRST_COMPLETED, Future, wait
 
     from tokcli.loading.base import default_threads
-    from tokcli.procpool import running_pool
+    from tokcli.parallel.procpool import running_pool
 
     workers = max(1, min(threads or default_threads(), len(categories)))
     folder = Path(cache_dir) if cache_dir is not None else cache.default_cache_dir()
@@ -470,7 +463,7 @@ def plan_categories(config: InferMixtureConfig) -> list[Category]:
 
 
 def _documents(corpus_config: CorpusConfig, category: Category, limit: int) -> Iterator[str]:
-    from tokcli.corpus import Corpus
+    from tokcli.corpus.reader import Corpus
 
     changes: dict[str, Any] = {"inputs": category.path, "mix": (), "max_bytes": limit}
     if category.text_field:
@@ -505,7 +498,7 @@ def infer_mixture(
                 "--counts gives the categories (its sources); --category/--categories-dir were given too",
                 hint="drop one of them",
             )
-        from tokcli.scale.count import source_word_counts
+        from tokcli.counts.count import source_word_counts
 
         words = source_word_counts(config.counts, pretokenizer.count)
         return infer_mixture_from(

@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from tokcli.files import atomic_write
-from tokcli.mixture.count import ReplayCounts
+from tokcli.mixture.replay import ReplayCounts
 
 FORMAT = 1
 

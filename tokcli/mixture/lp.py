@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tokcli.errors import TokcliError
-from tokcli.mixture.count import ReplayCounts
+from tokcli.mixture.replay import ReplayCounts
 
 if TYPE_CHECKING:
     import numpy as np

@@ -14,13 +14,9 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
+from tokcli.bpe.pairs import MAX_TOKENS, SymbolSplit
 from tokcli.errors import TokenizerError
-
-Split = Literal["bytes", "chars"]
-PAIR_SHIFT = 21  # token ids stay below 2**21; a pair is keyed as left << 21 | right
-MAX_TOKENS = 1 << PAIR_SHIFT
 
 NOT_BPE_HINT = "give a BPE tokenizer: a byte-level tokenizer.json, a tiktoken ranks file or a sentencepiece BPE model"
 
@@ -35,19 +31,11 @@ class NotBpeError(TokenizerError):
         )
 
 
-def pair_key(left: int, right: int) -> int:
-    return (left << PAIR_SHIFT) | right
-
-
-def split_pair(key: int) -> tuple[int, int]:
-    return key >> PAIR_SHIFT, key & (MAX_TOKENS - 1)
-
-
 @dataclass
 class MergeTable:
     """Token bytes <-> ids for the initial symbols and every usable merge, in merge order."""
 
-    split: Split = "bytes"
+    split: SymbolSplit = "bytes"
     ids: dict[bytes, int] = field(default_factory=dict)
     merges: list[tuple[int, int, int]] = field(default_factory=list)  # (left, right, new) per usable merge
     merge_bytes: list[tuple[bytes, bytes]] = field(default_factory=list)
@@ -65,7 +53,7 @@ class MergeTable:
 
     @classmethod
     def build(
-        cls, merges: Sequence[tuple[bytes, bytes]], split: Split = "bytes", *, added: Iterable[bytes] = ()
+        cls, merges: Sequence[tuple[bytes, bytes]], split: SymbolSplit = "bytes", *, added: Iterable[bytes] = ()
     ) -> MergeTable:
         """Keep merges whose sides can be produced (an initial symbol or an earlier merge's token) and
         that create a token not created before (keep the first); record why the others were dropped.
@@ -122,7 +110,7 @@ def creation_order(merges: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, b
     repeat a token). A list with such repeats is reduced to its tokens in the order of their first
     appearance (the trainer's creation order) and each token's merge is rebuilt by rank-based BPE over
     the earlier tokens, as for a sentencepiece ``.model``. A list without repeats is returned as is."""
-    from tokcli.loading.bpe import rebuild_merges
+    from tokcli.bpe.ranks import rebuild_merges
 
     tokens: dict[bytes, None] = {}
     for left, right in merges:
@@ -137,7 +125,7 @@ def creation_order(merges: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, b
     return rebuilt
 
 
-def _is_initial(token: bytes, split: Split) -> bool:
+def _is_initial(token: bytes, split: SymbolSplit) -> bool:
     if split == "bytes":
         return len(token) == 1
     try:
@@ -150,7 +138,7 @@ def read_hf_merges(path: str | Path) -> list[tuple[bytes, bytes]]:
     """The ordered merges of a byte-level BPE tokenizer.json as byte pairs (GPT-2 byte-to-unicode
     alphabet mapped back to bytes). The tokenizer loader offers the same for every format; this one is
     for tests and scripts that only have a tokenizer.json."""
-    from tokcli.loading.bytes_ import byte_level_to_bytes
+    from tokcli.bpe.byte_level import byte_level_to_bytes
 
     try:
         model = json.loads(Path(path).read_text(encoding="utf-8"))["model"]

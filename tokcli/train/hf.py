@@ -13,51 +13,11 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from tokcli.presets import get_preset
+from tokcli.pretok.hf import bpe_pre_tokenizer, digit_step, hf_normalizer
 from tokcli.train.options import TrainConfig
 from tokcli.train.pipe import PIPE_PATH
 
-# Digit rules as regexes over runs of digits (\p{N}), applied before the preset's own split.
-DIGIT_PATTERNS = {
-    "single": r"\p{N}",
-    "ltr3": r"\p{N}{1,3}",  # 1234567 -> 123|456|7 (cl100k)
-    "rtl3": r"\p{N}{1,3}(?=(?:\p{N}{3})*(?!\p{N}))",  # 1234567 -> 1|234|567 (Singh & Strouse 2024)
-}
-# "none" preset: words with their leading space, and runs of white space (no punctuation or digit rules).
-NO_PRESET_PATTERN = r" ?[^\s]+|\s+"
 DEFAULT_UNK = {"hf-unigram": "<unk>", "hf-wordpiece": "[UNK]", "hf-wordlevel": "[UNK]"}
-
-
-def _normalizer(names: tuple[str, ...]) -> Any:
-    from tokenizers import normalizers
-
-    table = {"nfc": normalizers.NFC, "nfkc": normalizers.NFKC, "lowercase": normalizers.Lowercase}
-    steps = [table[n]() for n in names if n != "none"]
-    if not steps:
-        return None
-    return steps[0] if len(steps) == 1 else normalizers.Sequence(steps)
-
-
-def _digit_step(digits: str) -> list[Any]:
-    from tokenizers import Regex, pre_tokenizers
-
-    if digits == "none":
-        return []
-    return [pre_tokenizers.Split(Regex(DIGIT_PATTERNS[digits]), behavior="isolated")]
-
-
-def bpe_pre_tokenizer(preset: str | None, digits: str) -> Any:
-    """The hf-bpe pre-tokenizer: digit rule, preset regex, byte-level mapping."""
-    from tokenizers import Regex, pre_tokenizers
-
-    name = preset or "gpt2"
-    pattern = NO_PRESET_PATTERN if name == "none" else get_preset(name, key="train.preset").hf
-    steps = [
-        *_digit_step(digits),
-        pre_tokenizers.Split(Regex(pattern), behavior="isolated"),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-    ]
-    return pre_tokenizers.Sequence(steps)
 
 
 def build_tokenizer(config: TrainConfig) -> tuple[Any, Any]:
@@ -82,7 +42,7 @@ def build_tokenizer(config: TrainConfig) -> tuple[Any, Any]:
     else:
         unk = DEFAULT_UNK[config.backend]
         specials = specials if unk in specials else [unk, *specials]
-        digit_steps = _digit_step(config.digits)
+        digit_steps = digit_step(config.digits)
         if config.backend == "hf-unigram":
             tokenizer = Tokenizer(models.Unigram())
             base: Any = pre_tokenizers.Metaspace()
@@ -108,7 +68,7 @@ def build_tokenizer(config: TrainConfig) -> tuple[Any, Any]:
             base = pre_tokenizers.Whitespace()
             trainer = trainers.WordLevelTrainer(**common, min_frequency=config.min_frequency, special_tokens=specials)
         tokenizer.pre_tokenizer = pre_tokenizers.Sequence([*digit_steps, base]) if digit_steps else base
-    normalizer = _normalizer(config.normalizer)
+    normalizer = hf_normalizer(config.normalizer)
     if normalizer is not None:
         tokenizer.normalizer = normalizer
     return tokenizer, trainer
@@ -223,7 +183,7 @@ def train_through_pipe(
     :func:`serial_merges_pay`); counting has already started in parallel and stays so. The merges are the
     same either way (tested).
     """
-    from tokcli.train import pipe
+    from tokcli.train import pipe  # the submodule (its PIPE_PATH may be patched in tests)
 
     real_normalizer = tokenizer.normalizer
     tokenizer.normalizer = unescape_normalizer(real_normalizer)

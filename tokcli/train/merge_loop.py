@@ -48,8 +48,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from tokcli.mixture.count import count_pairs, merge_in_words
-from tokcli.mixture.merges import MAX_TOKENS, PAIR_SHIFT
+from tokcli.bpe.pairs import MAX_TOKENS, PAIR_SHIFT, count_pairs, merge_in_words
 
 _I32 = 1 << 32
 _HALF = 1 << 31

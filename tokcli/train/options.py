@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from tokcli.errors import ConfigError, UsageError
+from tokcli.pretok.presets import Digits, Normalizer, PresetName
 
 Backend = Literal[
     "hf-bpe", "hf-unigram", "hf-wordpiece", "hf-wordlevel", "spm-bpe", "spm-unigram", "spm-char", "spm-word"
@@ -13,9 +14,6 @@ Backend = Literal[
 BACKENDS: tuple[str, ...] = (
     "hf-bpe", "hf-unigram", "hf-wordpiece", "hf-wordlevel", "spm-bpe", "spm-unigram", "spm-char", "spm-word"
 )  # fmt: skip
-Normalizer = Literal["none", "nfc", "nfkc", "lowercase"]
-Preset = Literal["gpt2", "cl100k", "o200k", "llama3", "none"]
-Digits = Literal["none", "single", "ltr3", "rtl3"]
 FromCountsMethod = Literal["auto", "repeat", "merge-loop"]
 BYTE_ALPHABET = 256
 COUNTS_BACKENDS = ("hf-bpe", "spm-bpe")  # exact training from pre-token counts (train --from-counts)
@@ -53,7 +51,7 @@ class TrainConfig:
     normalizer: tuple[Normalizer, ...] = field(
         default=(), metadata={"help": "normalizers applied in order: nfc, nfkc, lowercase (or none)"}
     )
-    preset: Preset | None = field(default=None, metadata={"help": "hf-bpe pre-tokenization regex (default gpt2)"})
+    preset: PresetName | None = field(default=None, metadata={"help": "hf-bpe pre-tokenization regex (default gpt2)"})
     digits: Digits = field(
         default="none",
         metadata={"help": "digits as the preset does, single, ltr3 (123|456|7) or rtl3 (1|234|567)"},

@@ -15,20 +15,26 @@ from pathlib import Path
 from typing import Any
 
 from tokcli.errors import OutputError, TokcliError
+from tokcli.spm_model import (
+    MAX_SENTENCE_LENGTH,
+    NUM_THREADS,
+    TRAINER_SPEC,
+    drop_fields,
+    rewrite_field,
+    set_varint_field,
+)
 from tokcli.train.options import THREADS_CHANGE_RESULT, TrainConfig
 
-MAX_SENTENCE_LENGTH = 1 << 16  # bytes; sentencepiece skips longer lines
 # num_threads of every spm training unless train.threads is given, and the value every .model records:
 # sentencepiece's own default (TrainerSpec.num_threads), never the machine's CPU count. spm-unigram's
 # pieces and scores depend on it (see THREADS_CHANGE_RESULT), so it must not follow the machine.
 SPM_NUM_THREADS = 16
 SPM_MAX_THREADS = 1024  # sentencepiece refuses more
-_NUM_THREADS_FIELD = 16  # TrainerSpec.num_threads (int32, varint); TrainerSpec is ModelProto field 2
 # tokcli normalizer chain -> sentencepiece normalization rule
 _RULES = {(): "nmt_nfkc", ("none",): "identity", ("nfkc",): "nfkc", ("nfkc", "lowercase"): "nfkc_cf"}
 
 
-def _rule(normalizer: tuple[str, ...]) -> str:
+def spm_rule(normalizer: tuple[str, ...]) -> str:
     try:
         return _RULES[normalizer]
     except KeyError:
@@ -59,15 +65,7 @@ def spm_num_threads(config: TrainConfig) -> int:
 def record_fixed_threads(model: bytes) -> bytes:
     """The .model bytes with TrainerSpec.num_threads set to :data:`SPM_NUM_THREADS` (in place, so the
     bytes are those of a run with that many threads)."""
-    from tokcli.train.counts import _encode_varint, _fields, _rewrite_field
-
-    def fix(spec: bytes) -> bytes:
-        fixed = _encode_varint(_NUM_THREADS_FIELD << 3) + _encode_varint(SPM_NUM_THREADS)
-        return b"".join(
-            fixed if number == _NUM_THREADS_FIELD and wire == 0 else raw for number, wire, raw, _ in _fields(spec)
-        )
-
-    return _rewrite_field(model, 2, fix)
+    return rewrite_field(model, TRAINER_SPEC, lambda spec: set_varint_field(spec, NUM_THREADS, SPM_NUM_THREADS))
 
 
 def spm_options(config: TrainConfig) -> dict[str, Any]:
@@ -78,7 +76,7 @@ def spm_options(config: TrainConfig) -> dict[str, Any]:
         "character_coverage": 0.9995 if config.character_coverage is None else config.character_coverage,
         "byte_fallback": bool(config.byte_fallback),
         "split_digits": config.digits == "single",
-        "normalization_rule_name": _rule(config.normalizer),
+        "normalization_rule_name": spm_rule(config.normalizer),
         "num_threads": spm_num_threads(config),
         "minloglevel": 2,
         "hard_vocab_limit": True,
@@ -150,9 +148,7 @@ def _lines_bytes(batch: list[str]) -> bytes:
 def _as_if_not_piped(model: bytes) -> bytes:
     """The .model bytes as the ``sentence_iterator`` run writes them: TrainerSpec.input (1) and
     input_format (7) dropped, model_prefix (2) the relative ``m`` the other runs train with."""
-    from tokcli.train.counts import _drop_fields, _rewrite_field
-
-    return _rewrite_field(model, 2, lambda spec: _rewrite_field(_drop_fields(spec, {1, 7}), 2, lambda _: b"m"))
+    return rewrite_field(model, TRAINER_SPEC, lambda spec: rewrite_field(drop_fields(spec, {1, 7}), 2, lambda _: b"m"))
 
 
 def _then(first: Callable[[bytes], bytes] | None, second: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:

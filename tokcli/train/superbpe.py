@@ -13,7 +13,7 @@ join words. ``tokenizers`` cannot resume training from a merge list, so stage 2 
 3. BPE merges continue over the units (most frequent adjacent pair; ties broken by the pairs' strings)
    until the vocabulary is full, never creating a token that spans more than ``MAX_WORDS`` words
    (:func:`superword_merges`, on the replay engine's incremental merge step
-   :func:`tokcli.mixture.count.merge_in_words`);
+   :func:`tokcli.mixture.replay.merge_in_words`);
 4. the new tokens and merges are appended to the stage-1 model. Stage-1 merges have lower ranks and
    never cross a word boundary, so encoding applies them first, then the superword merges, exactly as
    in training.
@@ -44,14 +44,12 @@ def words_in(token: str) -> int:
 def _final_pre_tokenizer(config: TrainConfig) -> Any:
     from tokenizers import Regex, pre_tokenizers
 
-    from tokcli.presets import get_preset
-    from tokcli.train.hf import NO_PRESET_PATTERN, _digit_step
+    from tokcli.pretok.hf import digit_step, preset_pattern
 
-    name = config.preset or "gpt2"
-    rest = NO_PRESET_PATTERN if name == "none" else get_preset(name, key="train.preset").hf
+    rest = preset_pattern(config.preset)
     return pre_tokenizers.Sequence(
         [
-            *_digit_step(config.digits),
+            *digit_step(config.digits),
             pre_tokenizers.Split(Regex(f"{UNIT_PATTERN}|{rest}"), behavior="isolated"),
             pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
         ]
@@ -77,7 +75,7 @@ class UnitCounter:
 
     A document is normalised and pre-tokenized as stage 1 does it (the config's normalizer, digit rule
     and preset); a unit is a maximal run of two or more consecutive pre-tokens that are each a word
-    (``WORD_PATTERN``). Pre-tokens are cut by :mod:`tokcli.scale.fastwords` (the same pre-tokens as HF's,
+    (``WORD_PATTERN``). Pre-tokens are cut by :mod:`tokcli.pretok.regex_cutter` (the same pre-tokens as HF's,
     as plain strings) and by HF's ``pre_tokenize_str`` for the documents it cannot cut exactly (or for
     all with ``fast=False``). Units are kept as tuples of plain strings; :meth:`byte_level_words` maps
     their words to the byte-level alphabet at the end.
@@ -86,14 +84,12 @@ class UnitCounter:
     def __init__(self, config: TrainConfig, *, fast: bool = True) -> None:
         import re
 
-        from tokcli.presets import get_preset
-        from tokcli.scale.fastwords import splitter
-        from tokcli.train.hf import DIGIT_PATTERNS, NO_PRESET_PATTERN, _normalizer, bpe_pre_tokenizer
+        from tokcli.pretok.hf import DIGIT_PATTERNS, bpe_pre_tokenizer, hf_normalizer, preset_pattern
+        from tokcli.pretok.regex_cutter import splitter
 
-        name = config.preset or "gpt2"
-        pattern = NO_PRESET_PATTERN if name == "none" else get_preset(name, key="train.preset").hf
+        pattern = preset_pattern(config.preset)
         self._cutter = splitter(pattern, DIGIT_PATTERNS.get(config.digits)) if fast else None
-        normalizer = _normalizer(config.normalizer)
+        normalizer = hf_normalizer(config.normalizer)
         self._normalize = normalizer.normalize_str if normalizer is not None else None
         self._pre_tokenize = bpe_pre_tokenizer(config.preset, config.digits).pre_tokenize_str
         self._kinds = _Kinds()
@@ -134,7 +130,7 @@ class UnitCounter:
 
     def byte_level_words(self) -> dict[str, str]:
         """Each distinct word of the units -> its byte-level string (as in the stage-1 vocabulary)."""
-        from tokcli.loading.bytes_ import bytes_to_unicode
+        from tokcli.bpe.byte_level import bytes_to_unicode
 
         table = str.maketrans({chr(byte): char for byte, char in bytes_to_unicode().items()})
         words = {word for unit in self.counts for word in unit}
@@ -157,8 +153,7 @@ def superword_merges(
     ``MAX_WORDS`` words, or repeat a token made earlier in this stage, is never merged. Stops at the
     first pair (the most frequent) below ``max(min_frequency, 1)``.
     """
-    from tokcli.mixture.count import count_pairs, merge_in_words
-    from tokcli.mixture.merges import MAX_TOKENS, PAIR_SHIFT
+    from tokcli.bpe.pairs import MAX_TOKENS, PAIR_SHIFT, count_pairs, merge_in_words
 
     mask = MAX_TOKENS - 1
     pairs, where = count_pairs(sequences, freqs)  # where: pair -> units that hold it (may be stale)

@@ -22,8 +22,8 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from tokcli.errors import UsageError
-from tokcli.scale.engine import Engine, _call, _unwrap
-from tokcli.scale.options import ScaleConfig
+from tokcli.parallel.base import Engine, call_task, unwrap_result
+from tokcli.parallel.options import ScaleConfig
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,8 +46,8 @@ def private_temp_dir() -> str:
 
 
 @functools.cache
-def _remote_call(ray: Any) -> Any:
-    return ray.remote(num_cpus=1, max_retries=2)(_call)
+def _remote_task(ray: Any) -> Any:
+    return ray.remote(num_cpus=1, max_retries=2)(call_task)
 
 
 class RayEngine(Engine):
@@ -74,12 +74,12 @@ class RayEngine(Engine):
             temp = scale.ray_temp_dir
             if temp is None:
                 temp = self._temp = private_temp_dir()
-            from tokcli.loading.base import default_threads
+            from tokcli.resources import cpu_budget
 
             try:
                 ray.init(
                     address="local",
-                    num_cpus=scale.workers or default_threads(),
+                    num_cpus=scale.workers or cpu_budget(),
                     object_store_memory=scale.object_store_memory or DEFAULT_OBJECT_STORE,
                     _temp_dir=temp,
                     **common,
@@ -97,7 +97,7 @@ class RayEngine(Engine):
 
     def map(self, func: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         """Submit at most ``2 * workers`` tasks ahead and return results in task order."""
-        remote = _remote_call(self._ray)
+        remote = _remote_task(self._ray)
         pending: deque[Any] = deque()
         queue = iter(items)
         window = 2 * self.workers
@@ -111,7 +111,7 @@ class RayEngine(Engine):
                 nxt = next(queue, None)
                 if nxt is not None:
                     pending.append(remote.remote(func, nxt))
-                yield _unwrap(result)
+                yield unwrap_result(result)
         finally:
             for ref in pending:  # an error or interrupt: stop the tasks still queued or running
                 self._ray.cancel(ref, force=True)

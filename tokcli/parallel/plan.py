@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Literal
 
-from tokcli.corpus import Corpus, CorpusConfig
-from tokcli.corpus_formats import COMPRESSIBLE, InputFile, RawBatch, resolve_inputs
+from tokcli.corpus.formats import COMPRESSIBLE, InputFile, RawBatch, resolve_inputs
+from tokcli.corpus.reader import Corpus, CorpusConfig
 from tokcli.errors import InputError, UsageError
 from tokcli.files import compression_of
 
@@ -185,7 +185,7 @@ def line_range(path: str, start: int, end: int) -> tuple[int, int]:
 
 def read_split(split: Split, corpus: CorpusConfig, batch_size: int = 1000) -> Iterator[RawBatch]:
     """The documents of one split, as the corpus reader would give them, in order."""
-    from tokcli import corpus_formats as formats
+    from tokcli.corpus import formats
 
     if split.kind == "rowgroups":
         yield from _read_rowgroups(split, corpus, batch_size)
@@ -226,7 +226,7 @@ def _read_rowgroups(split: Split, corpus: CorpusConfig, batch_size: int) -> Iter
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from tokcli.corpus_formats import missing_field_error
+    from tokcli.corpus.formats import missing_field_error
 
     label = f"{split.location} (row groups {split.start}-{split.end - 1})"
     try:

@@ -4,7 +4,7 @@ Inputs are files, folders (recursively, supported files in sorted order), globs,
 ``hf:NAME[:CONFIG][@SPLIT]`` hub names; formats are plain text, JSON lines (optionally .gz/.zst),
 Parquet, CSV/TSV and ``save_to_disk`` folders. Every document carries its text, source name and id.
 Which backend reads which format (HF ``datasets`` streaming in Arrow batches, or a measured direct fast
-path for local text/JSONL) is explained in :mod:`tokcli.corpus_formats`.
+path for local text/JSONL) is explained in :mod:`tokcli.corpus.formats`.
 
 The stream is built in this order, so each option has one meaning whatever else is set:
 
@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Literal
 
-from tokcli.corpus_formats import DEFAULT_MAX_LINE_BYTES, InputFile, RawBatch, iter_inputs
+from tokcli.corpus.formats import DEFAULT_MAX_LINE_BYTES, InputFile, RawBatch, iter_inputs
 from tokcli.errors import ConfigError, InputError, UsageError
 
 InputFormat = Literal["auto", "text", "jsonl", "parquet", "csv", "tsv", "arrow"]
@@ -325,7 +325,7 @@ class Corpus:
                     yield out
 
     def _read(self, item: InputFile, batch_size: int) -> Iterator[RawBatch]:
-        from tokcli import corpus_formats as formats
+        from tokcli.corpus import formats
         from tokcli.files import open_binary
 
         cfg = self.config

@@ -31,14 +31,14 @@ from typing import Any
 
 import orjson
 
-from tokcli.corpus import CorpusConfig
+from tokcli.corpus.reader import CorpusConfig
 from tokcli.encode.options import EncodeConfig
 from tokcli.encode.writers import ids_with_eos
 from tokcli.errors import ConfigError, OutputError, UsageError
 from tokcli.files import TEMP_PREFIX, atomic_write, sha256_file
-from tokcli.scale.engine import open_engine, worker_threads
-from tokcli.scale.options import DEFAULT_SPLIT_SIZE, ScaleConfig
-from tokcli.scale.plan import Split, plan_splits, read_split
+from tokcli.parallel.engine import open_engine, worker_threads
+from tokcli.parallel.options import DEFAULT_SPLIT_SIZE, ScaleConfig
+from tokcli.parallel.plan import Split, plan_splits, read_split
 
 MANIFEST = "manifest.json"
 FORMAT = "tokcli-shards"

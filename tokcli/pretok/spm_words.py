@@ -104,7 +104,7 @@ class SpmWordSplitter:
     def _from_model(self, path: str) -> None:
         from sentencepiece import SentencePieceProcessor
 
-        from tokcli.loading.spm import piece_types, trainer_options
+        from tokcli.spm_model import piece_types, trainer_options
 
         proto = Path(path).read_bytes()
         self.options = trainer_options(proto)
@@ -127,7 +127,7 @@ class SpmWordSplitter:
 
         from tokenizers import Tokenizer
 
-        from tokcli.loading.bytes_ import byte_piece_value
+        from tokcli.bpe.byte_level import byte_piece_value
 
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))

@@ -1,6 +1,6 @@
 """``tokcli count``: pre-token counts of a corpus, as sorted Parquet parts plus ``manifest.json``.
 
-Each split (:mod:`tokcli.scale.plan`) is normalised and pre-tokenized exactly as the chosen pipeline
+Each split (:mod:`tokcli.parallel.plan`) is normalised and pre-tokenized exactly as the chosen pipeline
 does (an hf-bpe preset as ``tokcli train`` builds it, a sentencepiece normalisation rule, or an existing
 ``tokenizer.json``) and its words counted (map). Word counts are routed to ``partitions`` reducers by a
 stable hash (CRC-32 of the word's bytes, the same on every run and machine; never Python's salted
@@ -38,17 +38,17 @@ from zlib import crc32
 
 import orjson
 
-from tokcli import __version__
-from tokcli.corpus import CorpusConfig
+from tokcli.corpus.reader import CorpusConfig
 from tokcli.errors import ConfigError, InputError, OutputError, UsageError
 from tokcli.files import TEMP_PREFIX, atomic_write
-from tokcli.presets import get_preset
-from tokcli.scale.engine import InProcess, open_engine
-from tokcli.scale.fastwords import Cutter, splitter
-from tokcli.scale.options import DEFAULT_SPLIT_SIZE, ScaleConfig
-from tokcli.scale.plan import Split, plan_splits, read_split
-from tokcli.train.options import Digits, Normalizer
-from tokcli.train.spm import MAX_SENTENCE_LENGTH
+from tokcli.parallel.engine import InProcess, open_engine
+from tokcli.parallel.options import DEFAULT_SPLIT_SIZE, ScaleConfig
+from tokcli.parallel.plan import Split, plan_splits, read_split
+from tokcli.pretok.hf import DIGIT_PATTERNS, bpe_pre_tokenizer, hf_normalizer, pattern_of, preset_pattern
+from tokcli.pretok.presets import Digits, Normalizer
+from tokcli.pretok.regex_cutter import Cutter, splitter
+from tokcli.spm_model import MAX_SENTENCE_LENGTH
+from tokcli.version import __version__
 
 MANIFEST = "manifest.json"
 FORMAT = "tokcli-counts"
@@ -175,7 +175,7 @@ _BUILT: dict[tuple[PretokSpec, bool], Callable[[], WordCount]] = {}
 
 def new_word_count(spec: PretokSpec, *, fast: bool = True) -> WordCount:
     """An empty :class:`WordCount` for ``spec`` (its pipeline is built once per process). ``fast=False``:
-    byte-level words are always cut by HF's ``pre_tokenize_str`` instead of :mod:`tokcli.scale.fastwords`
+    byte-level words are always cut by HF's ``pre_tokenize_str`` instead of :mod:`tokcli.pretok.regex_cutter`
     (the same counts, slower; for checks)."""
     factory = _BUILT.get((spec, fast))
     if factory is None:
@@ -199,13 +199,8 @@ def fast_cutter(spec: PretokSpec) -> Cutter | None:
     if spec.kind == "spm" or spec.words != "bytes":
         return None
     if spec.kind == "hf-bpe":
-        from tokcli.train.hf import DIGIT_PATTERNS, NO_PRESET_PATTERN
-
-        pattern = NO_PRESET_PATTERN if spec.preset == "none" else get_preset(spec.preset).hf
-        return splitter(pattern, DIGIT_PATTERNS.get(spec.digits))
-    from tokcli.loading.hf_fast import _pattern_of
-
-    found = _pattern_of(orjson.loads(Path(spec.path).read_bytes()).get("pre_tokenizer"))
+        return splitter(preset_pattern(spec.preset, key="count.pretok"), DIGIT_PATTERNS.get(spec.digits))
+    found = pattern_of(orjson.loads(Path(spec.path).read_bytes()).get("pre_tokenizer"))
     return splitter(found, None) if found is not None else None
 
 
@@ -217,12 +212,10 @@ def word_cutter(spec: PretokSpec) -> str:
 
 
 def _hf_counter(spec: PretokSpec, use_fast: bool) -> Callable[[], WordCount]:
-    from tokcli.loading.bytes_ import unicode_to_bytes
+    from tokcli.bpe.byte_level import unicode_to_bytes
 
     if spec.kind == "hf-bpe":
-        from tokcli.train.hf import _normalizer, bpe_pre_tokenizer
-
-        normalizer, pre = _normalizer(spec.normalizer), bpe_pre_tokenizer(spec.preset, spec.digits)
+        normalizer, pre = hf_normalizer(spec.normalizer), bpe_pre_tokenizer(spec.preset, spec.digits)
     else:
         from tokenizers import Tokenizer
 

@@ -46,12 +46,6 @@ def byte_level_to_bytes(token: str) -> bytes | None:
         return None
 
 
-def bytes_to_byte_level(data: bytes) -> str:
-    """The byte-level spelling of ``data``."""
-    table = bytes_to_unicode()
-    return "".join(table[b] for b in data)
-
-
 def byte_piece_value(piece: str) -> int | None:
     """255 for ``<0xFF>``; None for any other piece."""
     match = BYTE_PIECE_RE.match(piece)

@@ -1,4 +1,4 @@
-"""Input resolution and per-format readers behind :mod:`tokcli.corpus`.
+"""Input resolution and per-format readers behind :mod:`tokcli.corpus.reader`.
 
 Every reader yields :class:`RawBatch` objects (a list of texts plus ids), never one dict per record.
 

@@ -5,7 +5,7 @@ on the engine, the number of workers or scheduling. ``--workers 1`` on the local
 tasks in this process (no pool, no pickling), which is the plain single-process path; ``--workers N``
 runs them in this process and N - 1 spawned ones.
 
-The local pool's workers are spawned (:mod:`tokcli.procpool`: never forked, they exit when the
+The local pool's workers are spawned (:mod:`tokcli.parallel.procpool`: never forked, they exit when the
 driver dies, task functions live in importable modules); each ignores SIGINT so that Ctrl-C reaches
 only the driver, which then terminates the pool. Worker exceptions that are
 :class:`tokcli.errors.TokcliError` are re-raised in the driver with their class, message and hint
@@ -15,38 +15,19 @@ only the driver, which then terminates the pool. Worker exceptions that are
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from tokcli.errors import TokcliError
-from tokcli.loading.base import default_threads
-from tokcli.procpool import spawn_pool, stop_pool
-from tokcli.scale.options import ScaleConfig
+from tokcli.parallel.base import Engine, call_task, unwrap_result
+from tokcli.parallel.options import ScaleConfig
+from tokcli.parallel.procpool import spawn_pool, stop_pool
+from tokcli.resources import cpu_budget
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def _call(func: Callable[[T], R], item: T) -> tuple[bool, Any]:
-    """Run one task; a TokcliError travels back as plain data (its constructor takes a keyword hint)."""
-    try:
-        return True, func(item)
-    except TokcliError as exc:
-        return False, (type(exc).__module__, type(exc).__qualname__, exc.message, exc.hint)
-
-
-def _unwrap(result: tuple[bool, Any]) -> Any:
-    ok, value = result
-    if ok:
-        return value
-    module, name, message, hint = value
-    cls = getattr(importlib.import_module(module), name)
-    exc = cls.__new__(cls)
-    TokcliError.__init__(exc, message, hint=hint)
-    raise exc
 
 
 class WorkerDiedError(TokcliError):
@@ -68,21 +49,7 @@ def _init_worker(threads: int) -> None:
 def worker_threads() -> int:
     """Threads a task may use: set per worker by the engine, else all CPUs."""
     value = os.environ.get("TOKCLI_WORKER_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else default_threads()
-
-
-class Engine:
-    """A started engine; use as a context manager (``with open_engine(scale) as engine``)."""
-
-    name = "local"
-    workers = 1
-    address: str | None = None  # Ray: the cluster's GCS address
-
-    def map(self, func: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def close(self) -> None:
-        pass
+    return int(value) if value.isdigit() and int(value) > 0 else cpu_budget()
 
 
 class InProcess(Engine):
@@ -103,7 +70,7 @@ class LocalPool(Engine):
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._threads = max(1, default_threads() // workers)
+        self._threads = max(1, cpu_budget() // workers)
         self._children = workers - 1
         self._pool = spawn_pool(self._children, _init_worker, (self._threads,))
         self._clean = False
@@ -121,11 +88,11 @@ class LocalPool(Engine):
             while emitted < len(items):
                 while pending and len(running) < ahead:
                     index = pending.popleft()
-                    running[index] = self._pool.submit(_call, func, items[index])
+                    running[index] = self._pool.submit(call_task, func, items[index])
                 for index in [i for i, future in running.items() if future.done()]:
                     finished[index] = self._result(running.pop(index))
                 if emitted in finished:
-                    yield _unwrap(finished.pop(emitted))
+                    yield unwrap_result(finished.pop(emitted))
                     emitted += 1
                 elif pending:  # the driver runs the next task itself
                     index = pending.popleft()
@@ -140,7 +107,7 @@ class LocalPool(Engine):
         saved = os.environ.get("TOKCLI_WORKER_THREADS")
         os.environ["TOKCLI_WORKER_THREADS"] = str(self._threads)  # as many threads as a spawned worker
         try:
-            return _call(func, item)
+            return call_task(func, item)
         finally:
             if saved is None:
                 os.environ.pop("TOKCLI_WORKER_THREADS", None)
@@ -173,7 +140,7 @@ def open_engine(scale: ScaleConfig, *, tasks: int, worth: int | None = None) -> 
     ``worth``: when ``--workers`` was not given, the local engine starts at most this many workers (a
     spawned worker costs a few tenths of a second of start-up that a small input does not repay)."""
     if scale.engine == "ray":
-        from tokcli.scale.ray_engine import RayEngine
+        from tokcli.parallel.ray_engine import RayEngine
 
         ray_engine = RayEngine(scale)
         try:
@@ -181,7 +148,7 @@ def open_engine(scale: ScaleConfig, *, tasks: int, worth: int | None = None) -> 
         finally:
             ray_engine.close()
         return
-    workers = min(scale.workers or min(default_threads(), worth or default_threads()), max(tasks, 1))
+    workers = min(scale.workers or min(cpu_budget(), worth or cpu_budget()), max(tasks, 1))
     if workers <= 1:
         yield InProcess()
         return

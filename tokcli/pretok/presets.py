@@ -13,8 +13,13 @@ splits; patterns must be wrapped in ``tokenizers.Regex``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from tokcli.errors import ConfigError
+
+PresetName = Literal["gpt2", "cl100k", "o200k", "llama3", "none"]
+Digits = Literal["none", "single", "ltr3", "rtl3"]  # digit rules: tokcli.pretok.hf.DIGIT_PATTERNS
+Normalizer = Literal["none", "nfc", "nfkc", "lowercase"]
 
 _GPT2_HF = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 _R50K_TIKTOKEN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""

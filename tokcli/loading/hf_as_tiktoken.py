@@ -28,11 +28,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tokcli.loading.bpe import rebuild_merges, split_bytes
-from tokcli.loading.bytes_ import byte_level_to_bytes
-from tokcli.presets import PRESETS
+from tokcli.bpe.byte_level import byte_level_to_bytes
+from tokcli.bpe.ranks import rebuild_merges, split_bytes
+from tokcli.pretok.hf import pattern_of
+from tokcli.pretok.presets import PRESETS
 
-GPT2_HF_REGEX = PRESETS["gpt2"].hf
 KNOWN_REGEXES = frozenset({p.hf for p in PRESETS.values()} | {p.tiktoken for p in PRESETS.values()})
 
 
@@ -57,35 +57,6 @@ def parse_merges(raw: Any) -> list[tuple[str, str]]:
     return merges
 
 
-def _pattern_of(pre: Any) -> str | None:
-    """The single regex of a supported byte-level pre-tokenizer, or None."""
-    if not isinstance(pre, dict):
-        return None
-    if pre.get("type") == "ByteLevel":
-        if pre.get("add_prefix_space") or not pre.get("use_regex", True):
-            return None
-        return GPT2_HF_REGEX
-    if pre.get("type") == "Sequence":
-        items = pre.get("pretokenizers") or []
-        if len(items) == 1:
-            return _pattern_of(items[0])
-        if len(items) != 2:
-            return None
-        split, byte_level = items
-        if (
-            split.get("type") != "Split"
-            or split.get("behavior") != "Isolated"
-            or split.get("invert")
-            or byte_level.get("type") != "ByteLevel"
-            or byte_level.get("add_prefix_space")
-            or byte_level.get("use_regex", True)
-        ):
-            return None
-        regex = (split.get("pattern") or {}).get("Regex")
-        return regex if isinstance(regex, str) else None
-    return None
-
-
 def plan_tiktoken(data: Mapping[str, Any]) -> TiktokenPlan | str:
     """A :class:`TiktokenPlan` for ``data`` (a parsed tokenizer.json), or why none exists."""
     model = data.get("model") or {}
@@ -97,7 +68,7 @@ def plan_tiktoken(data: Mapping[str, Any]) -> TiktokenPlan | str:
         return "BPE uses byte_fallback"
     if data.get("normalizer") is not None:
         return "tokenizer has a normalizer"
-    pattern = _pattern_of(data.get("pre_tokenizer"))
+    pattern = pattern_of(data.get("pre_tokenizer"))
     if pattern is None:
         return "pre-tokenizer is not ByteLevel with a known regex"
     if pattern not in KNOWN_REGEXES:

@@ -8,7 +8,7 @@ byte-level words (~8 MB/s), with no byte-level mapping to undo.
 Why the words are the same: HF runs the regex with Oniguruma, tokcli with the ``regex`` module. Both
 are backtracking Perl-style matchers with the same leftmost-first alternation, greedy quantifiers,
 ``{1,3}``, negative lookahead and ``(?i:...)`` on the contractions, so on the presets' patterns (the
-``hf`` spellings in :mod:`tokcli.presets`, no ``$`` or possessive quantifier) they cut a text the same
+``hf`` spellings in :mod:`tokcli.pretok.presets`, no ``$`` or possessive quantifier) they cut a text the same
 way as long as they agree on the character classes the patterns use. They do not always: their
 Unicode tables are of different versions (with tokenizers 0.23.3 and regex 2026.11.15 or 2026.12.2:
 17,560 code points, letters, digits and marks of recent Unicode versions, and U+0295, which changed
@@ -38,14 +38,15 @@ import logging
 from typing import Any
 
 from tokcli import cache
-from tokcli.presets import PRESETS
+from tokcli.pretok.hf import DIGIT_PATTERNS, NO_PRESET_PATTERN
+from tokcli.pretok.presets import PRESETS
 
 # The character classes the preset and digit patterns are made of (``[^\s\p{L}\p{N}]`` and the like
 # follow from these). ``(?i:[dlmrstve])``: what the contractions' letters match case-insensitively.
 CLASSES = (r"\p{L}", r"\p{N}", r"\s", r"\p{Lu}", r"\p{Ll}", r"\p{Lt}", r"\p{Lm}", r"\p{Lo}", r"\p{M}", r"[\r\n]")
 FOLDED = "dlmrstve"
 
-# Computed by ``python -m tokcli.scale.fastwords`` for these versions (tokenizers, regex); for any
+# Computed by ``python -m tokcli.pretok.regex_cutter`` for these versions (tokenizers, regex); for any
 # other versions :func:`verified_table` computes the table once and caches it.
 TABLE_FOR = (("0.23.3", "2026.11.15"), ("0.23.3", "2026.12.2"))
 DISAGREE = (
@@ -132,8 +133,6 @@ def installed_versions() -> tuple[str, str]:
 
 def known_patterns() -> list[str]:
     """The pre-tokenizer patterns the fast path takes: each preset's HF spelling and the no-preset one."""
-    from tokcli.train.hf import NO_PRESET_PATTERN
-
     return sorted({p.hf for p in PRESETS.values()} | {NO_PRESET_PATTERN})
 
 
@@ -217,8 +216,6 @@ def splitter(pattern: str, digit_pattern: str | None) -> Cutter | None:
     regex, which HF applies first as ``Split(Regex(digit), "isolated")``, or None); None when the fast
     path cannot be proven exact here (a pattern the tests do not cover, or the table could not be
     verified for the installed versions)."""
-    from tokcli.train.hf import DIGIT_PATTERNS
-
     if pattern not in known_patterns() or digit_pattern not in (None, *DIGIT_PATTERNS.values()):
         return None  # the known patterns are proven to match every character (no text left between)
     table = verified_table()

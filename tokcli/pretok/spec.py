@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from tokcli.bpe.pairs import SymbolSplit
 from tokcli.errors import TokenizerError
-from tokcli.mixture.merges import Split
-from tokcli.presets import PRESETS
+from tokcli.pretok.presets import PRESETS
 
 Pretokenizer = Callable[[str], list[bytes]]
 
@@ -30,13 +30,13 @@ class PretokenizerSpec:
     prepending a space (``prefix_space``, HF ByteLevel ``add_prefix_space``). ``kind="hf"``: the
     normalizer and pre-tokenizer of the tokenizer.json at ``path`` (exact for any HF pipeline, slower).
     ``kind="spm"``: the training-time word splitting of the sentencepiece BPE model at ``path``
-    (``tokcli.mixture.spm_words``)."""
+    (``tokcli.pretok.spm_words``)."""
 
     kind: Literal["regex", "hf", "spm"]
     pattern: str = ""
     path: str = ""
     prefix_space: bool = False
-    split: Split = "bytes"
+    split: SymbolSplit = "bytes"
     max_piece_chars: int = 0  # pairs making a longer token are never merged (sentencepiece's limit)
     space_rule: str = "prefix"  # where sentencepiece lets U+2581 stand in a piece (count.drop_invalid_pairs)
 
@@ -69,14 +69,14 @@ class PretokenizerSpec:
         if self.kind == "regex":
             return _regex_pieces(self.pattern, self.prefix_space), _utf8
         if self.kind == "spm":
-            from tokcli.mixture.spm_words import SpmWordSplitter
+            from tokcli.pretok.spm_words import SpmWordSplitter
 
             return SpmWordSplitter(self.path), _metaspace
         return _hf_pieces(self.path), _byte_level
 
 
 def regex_pretokenizer(pattern_or_preset: str, *, prefix_space: bool = False) -> PretokenizerSpec:
-    """Byte-level BPE with a regex split: a preset name of tokcli.presets (``gpt2``, ``cl100k`` ...;
+    """Byte-level BPE with a regex split: a preset name of tokcli.pretok.presets (``gpt2``, ``cl100k`` ...;
     its tiktoken spelling) or a regex."""
     preset = PRESETS.get(pattern_or_preset)
     pattern = preset.tiktoken if preset else pattern_or_preset
@@ -95,7 +95,7 @@ def hf_pretokenizer(path: str | Path) -> PretokenizerSpec:
     run by the ``regex`` module (5x faster than calling HF per document); any other pipeline is run by
     HF itself. A tokenizer.json converted from sentencepiece BPE (U+2581 for spaces, no byte-level
     alphabet: Llama 2, Mistral) is split as sentencepiece's trainer did (``spm_pretokenizer``)."""
-    from tokcli.loading.hf import uses_metaspace
+    from tokcli.pretok.hf import uses_metaspace
 
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -118,7 +118,7 @@ def hf_pretokenizer(path: str | Path) -> PretokenizerSpec:
 def spm_pretokenizer(path: str | Path) -> PretokenizerSpec:
     """The training-time word splitting of a sentencepiece BPE ``.model`` (or a tokenizer.json converted
     from one): character-level symbols, pairs limited to its max_sentencepiece_length."""
-    from tokcli.mixture.spm_words import SpmWordSplitter
+    from tokcli.pretok.spm_words import SpmWordSplitter
 
     try:
         splitter = SpmWordSplitter(str(path))
@@ -164,7 +164,7 @@ def _metaspace(word: str) -> bytes:
 
 
 def _byte_level(word: str) -> bytes:
-    from tokcli.loading.bytes_ import unicode_to_bytes
+    from tokcli.bpe.byte_level import unicode_to_bytes
 
     table = unicode_to_bytes()
     return bytes(table[c] for c in word)
@@ -175,9 +175,9 @@ def _regex_pieces(pattern: str, prefix_space: bool) -> Callable[[str], list[str]
     cuts it: HF runs it with Oniguruma and tiktoken with Rust's regex, which agree on every character
     class the presets use, while the ``regex`` module's newer Unicode tables put about 17,500 code points
     (e.g. Armenian U+0558, added in Unicode 16) in other classes. So the ``regex`` module cuts a document
-    only when :mod:`tokcli.scale.fastwords` proves it exact for it (no such code point, the installed
+    only when :mod:`tokcli.pretok.regex_cutter` proves it exact for it (no such code point, the installed
     library versions), and HF's ``Split(Regex)`` cuts the others. Other patterns: the ``regex`` module."""
-    from tokcli.scale.fastwords import splitter
+    from tokcli.pretok.regex_cutter import splitter
 
     hf_spelling = next((p.hf for p in PRESETS.values() if pattern in (p.hf, p.tiktoken)), None)
     cutter = splitter(hf_spelling, None) if hf_spelling is not None else None

@@ -27,14 +27,15 @@ stops with the ``tokcli count`` options that would fit.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from tokcli.errors import ConfigError, InputError, OutputError
 from tokcli.files import atomic_write, sha256_file
-from tokcli.train.options import THREADS_CHANGE_RESULT, TrainConfig, validate
+from tokcli.spm_model import TRAINER_SPEC, drop_fields, rewrite_field
+from tokcli.train.options import TrainConfig, validate
+from tokcli.train.report import Clock, TrainReport, build_report, limit_threads, source_shares
 
 CHUNK_CHARS = 1 << 20  # characters per string handed to the HF trainer
 REPEAT_MAX_BYTES = 10 * 1000**3  # auto: above this much counted text, the merge loop instead of repeated words
@@ -53,9 +54,9 @@ def from_counts_method(config: TrainConfig, manifest: dict[str, Any]) -> str | N
 def expected_pretok(config: TrainConfig) -> dict[str, Any]:
     """The manifest ``pretok`` entry that counts for ``config`` must carry."""
     if config.backend == "spm-bpe":
-        from tokcli.train.spm import _rule
+        from tokcli.train.spm import spm_rule
 
-        return {"kind": "spm", "rule": _rule(config.normalizer)}
+        return {"kind": "spm", "rule": spm_rule(config.normalizer)}
     return {
         "kind": "hf-bpe",
         "preset": config.preset or "gpt2",
@@ -89,7 +90,7 @@ def check_counts(config: TrainConfig, folder: str, manifest: dict[str, Any]) -> 
 
 def _repeated_words(rows: Iterable[tuple[str, bytes, int]], byte_level: bool) -> Iterator[str]:
     """Each word ``count`` times, space-separated, in strings of about CHUNK_CHARS characters."""
-    from tokcli.loading.bytes_ import bytes_to_unicode
+    from tokcli.bpe.byte_level import bytes_to_unicode
 
     table = bytes_to_unicode()
     buffer: list[str] = []
@@ -116,8 +117,8 @@ def _train_hf_from_counts(
 
     from tokenizers import pre_tokenizers
 
+    from tokcli.counts.count import iter_counts
     from tokcli.errors import TokcliError
-    from tokcli.scale.count import iter_counts
     from tokcli.train.hf import build_tokenizer
 
     tokenizer, trainer = build_tokenizer(config)
@@ -149,7 +150,7 @@ def _merge_loop(tokenizer: Any, config: TrainConfig, rows: Iterable[tuple[str, b
     """Give ``tokenizer`` the BPE model HF's trainer would make from the counted words (route 2)."""
     from tokenizers import models
 
-    from tokcli.loading.bytes_ import bytes_to_unicode
+    from tokcli.bpe.byte_level import bytes_to_unicode
     from tokcli.train.merge_loop import train_bpe
 
     table = bytes_to_unicode()
@@ -175,7 +176,7 @@ def _merge_loop(tokenizer: Any, config: TrainConfig, rows: Iterable[tuple[str, b
 def _write_tsv(path: Path, folder: str, manifest: dict[str, Any]) -> None:
     """``word<TAB>count`` per distinct word (sources summed; the leading ``▁`` dropped: sentencepiece
     adds it back when it normalises the word)."""
-    from tokcli.scale.count import iter_counts
+    from tokcli.counts.count import iter_counts
 
     totals: dict[bytes, int] = {}
     for _, word, count in iter_counts(folder, manifest):
@@ -189,73 +190,12 @@ def _write_tsv(path: Path, folder: str, manifest: dict[str, Any]) -> None:
 
 def strip_tsv_input(model: bytes) -> bytes:
     """The .model bytes without TrainerSpec.input (1) and input_format (7), as a corpus-trained model has."""
-    return _rewrite_field(model, 2, lambda spec: _drop_fields(spec, {1, 7}))
+    return rewrite_field(model, TRAINER_SPEC, lambda spec: drop_fields(spec, {1, 7}))
 
 
-def _varint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, pos
-
-
-def _encode_varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _fields(data: bytes) -> Iterator[tuple[int, int, bytes, bytes]]:
-    """(field number, wire type, raw bytes of the whole field, payload of a length-delimited field)."""
-    pos = 0
-    while pos < len(data):
-        start = pos
-        key, pos = _varint(data, pos)
-        number, wire = key >> 3, key & 7
-        payload = b""
-        if wire == 0:
-            _, pos = _varint(data, pos)
-        elif wire == 1:
-            pos += 8
-        elif wire == 5:
-            pos += 4
-        elif wire == 2:
-            length, pos = _varint(data, pos)
-            payload = data[pos : pos + length]
-            pos += length
-        else:
-            raise ValueError(f"unsupported protobuf wire type {wire}")
-        yield number, wire, data[start:pos], payload
-
-
-def _drop_fields(data: bytes, numbers: set[int]) -> bytes:
-    return b"".join(raw for number, _, raw, _ in _fields(data) if number not in numbers)
-
-
-def _rewrite_field(data: bytes, number: int, change: Any) -> bytes:
-    out = []
-    for n, wire, raw, payload in _fields(data):
-        if n == number and wire == 2:
-            body = change(payload)
-            out.append(_encode_varint((n << 3) | 2) + _encode_varint(len(body)) + body)
-        else:
-            out.append(raw)
-    return b"".join(out)
-
-
-def train_from_counts(config: TrainConfig, *, if_changed: bool = False) -> Any:
+def train_from_counts(config: TrainConfig, *, if_changed: bool = False) -> TrainReport:
     """Train ``config.backend`` from ``config.from_counts`` and write ``config.output``; a TrainReport."""
-    from tokcli.config import to_plain
-    from tokcli.scale.count import read_manifest
-    from tokcli.train import TrainReport, _cpu_seconds, _limit_threads, _versions
+    from tokcli.counts.count import read_manifest
 
     validate(config)
     assert config.output is not None and config.from_counts is not None
@@ -268,8 +208,8 @@ def train_from_counts(config: TrainConfig, *, if_changed: bool = False) -> Any:
     if not manifest.get("distinct"):
         raise InputError(f"{folder}: the counts are empty", hint="count a non-empty corpus")
     method = from_counts_method(config, manifest)
-    _limit_threads(config.threads)
-    started, cpu_started = time.monotonic(), _cpu_seconds()
+    limit_threads(config.threads)
+    clock = Clock()
     extra: tuple[str, ...] = ()
     if config.backend == "spm-bpe":
         from tokcli.train.spm import run_spm_trainer
@@ -284,33 +224,16 @@ def train_from_counts(config: TrainConfig, *, if_changed: bool = False) -> Any:
         text, facts = _train_hf_from_counts(config, folder, manifest, method or "repeat")
         with atomic_write(output, "w", if_changed=if_changed) as handle:
             handle.write(text)
-    total = manifest.get("bytes", 0)
-    sources = {
-        name: {
-            "docs": entry["docs"],
-            "bytes": entry["bytes"],
-            "byte_share": round(entry["bytes"] / total, 6) if total else 0.0,
-        }
-        for name, entry in sorted(manifest.get("sources", {}).items())
-    }
-    import resource
-
-    return TrainReport(
-        backend=config.backend,
-        tokenizer=str(output),
+    counts = {name: (entry["docs"], entry["bytes"]) for name, entry in manifest.get("sources", {}).items()}
+    return build_report(
+        config,
+        facts,
+        clock=clock,
         sha256=sha256_file(output),
-        vocab_size=int(facts["vocab_size"]),
-        merges=facts.get("merges"),
         docs=int(manifest.get("docs", 0)),
-        bytes=int(total),
-        sources=sources,
+        n_bytes=int(manifest.get("bytes", 0)),
+        sources=source_shares(counts, int(manifest.get("bytes", 0))),
         stop_reason="end",
-        wall_s=round(time.monotonic() - started, 3),
-        cpu_s=round(_cpu_seconds() - cpu_started, 3),
-        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        config=to_plain(config),
-        versions=_versions(),
         extra_files=extra,
         from_counts_method=method,
-        threads_change_result=config.backend in THREADS_CHANGE_RESULT,
     )
