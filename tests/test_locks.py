@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tokcli.errors import ExitCode, LockHeldError
-from tokcli.locks import lock_path_for, output_lock
+from tokcli.errors import ExitCode, LockHeldError, OutputError
+from tokcli.locks import lock_dir, lock_path_for, output_lock
 
 HOLDER = """
 import sys, time
@@ -70,4 +70,45 @@ def test_lock_is_reentrant_across_sequential_runs(tmp_path: Path) -> None:
     target = tmp_path / "x.bin"
     for _ in range(3):
         with output_lock(target) as lock:
-            assert lock == tmp_path / ".x.bin.lock"
+            assert lock.parent == lock_dir() and lock == lock_path_for(target)
+    assert list(tmp_path.iterdir()) == []  # no lock file next to the output
+
+
+def test_two_spellings_of_one_output_share_a_lock(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    spellings = [tmp_path / "real" / "x.bin", tmp_path / "link" / "x.bin", tmp_path / "real" / ".." / "real" / "x.bin"]
+    assert len({lock_path_for(p) for p in spellings}) == 1
+    assert lock_path_for(tmp_path / "real" / "y.bin") != lock_path_for(spellings[0])
+
+
+def test_a_planted_symlink_is_never_followed_or_truncated(tmp_path: Path) -> None:
+    """Another process (or user) plants a symlink where the lock file goes: it is refused, its target
+    keeps its bytes."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    target = tmp_path / "out.json"
+    lock = lock_path_for(target)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.symlink_to(victim)
+    try:
+        with pytest.raises(OutputError, match="lock"), output_lock(target):
+            pass
+    finally:
+        lock.unlink()
+    assert victim.read_text() == "precious\n"
+
+
+def test_a_sidecar_planted_next_to_the_output_is_left_alone(tmp_path: Path) -> None:
+    """The old lock location (``.out.json.lock`` beside the output) is not used any more: a symlink there
+    to someone's file is never opened by a real run."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (tmp_path / ".tok.json.lock").symlink_to(victim)
+    corpus = Path(__file__).parent / "data" / "austen.txt"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOKCLI_")}
+    argv = ["-q", "train", str(corpus), "--vocab-size", "300", "-o", str(tmp_path / "tok.json")]
+    proc = subprocess.run([sys.executable, "-m", "tokcli", *argv], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert victim.read_text() == "precious\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".tok.json.lock", "tok.json", "victim.txt"]
