@@ -17,7 +17,7 @@ from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.corpus.reader import CorpusConfig
 from tokcli.encode.options import DecodeConfig, EncodeConfig, resolve_format
 from tokcli.errors import InputError
-from tokcli.outputs import RunConfig, locked_outputs
+from tokcli.outputs import RunConfig, corpus_inputs, locked_outputs
 from tokcli.parallel.options import ScaleConfig
 
 ENCODE_SECTIONS = {"encode": EncodeConfig, "corpus": CorpusConfig, "run": RunConfig, "scale": ScaleConfig}
@@ -73,7 +73,11 @@ def encode_command(config: ResolvedConfig) -> None:
     for note in tokenizer.info.notes:
         log.debug("%s: %s", tokenizer.name, note)
     corpus = Corpus(corpus_config)
-    with locked_outputs([settings.output], config["run"]), progress_bar("encoding", unit="docs") as update:
+    inputs = corpus_inputs(corpus_config) | {"--tokenizer": [settings.tokenizer]}
+    with (
+        locked_outputs([settings.output], config["run"], labels=["-o"], inputs=inputs),
+        progress_bar("encoding", unit="docs") as update,
+    ):
         result = encode_documents(
             tokenizer,
             corpus_documents(corpus, settings),

@@ -10,7 +10,7 @@ from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json
 from tokcli.corpus.reader import CorpusConfig, CorpusStats
-from tokcli.outputs import RunConfig, locked_outputs
+from tokcli.outputs import RunConfig, corpus_inputs, locked_outputs
 from tokcli.train.options import TrainConfig
 
 SECTIONS = {"train": TrainConfig, "corpus": CorpusConfig, "run": RunConfig}
@@ -41,7 +41,12 @@ def train_command(config: ResolvedConfig) -> None:
             "both INPUT files and --from-counts were given", hint="train either on the corpus or on its counts"
         )
     with (
-        locked_outputs([settings.output, settings.report], config["run"]),
+        locked_outputs(
+            [settings.output, settings.report],
+            config["run"],
+            labels=["-o", "--report"],
+            inputs=corpus_inputs(corpus_config) | {"--from-counts": [settings.from_counts]},
+        ),
         progress_bar("reading corpus", unit="bytes") as update,
     ):
 
