@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - depends on the installed Typer
     from click.exceptions import UsageError as ClickUsageError  # type: ignore[assignment]
 
 from tokcli.cli.application import app
-from tokcli.cli.commands import register
+from tokcli.cli.commands import hoist_global_options, register
 from tokcli.cli.console import STATE, log_event, print_error, setup_logging
 from tokcli.errors import ExitCode, Interrupted, TokcliError
 
@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 def _dispatch(args: list[str]) -> int:
     """Run the app; turn every outcome into an exit code and at most one error line."""
     try:
+        args = hoist_global_options(args)
         _register_commands(args)
         result = app(args=args, prog_name="tokcli", standalone_mode=False)
         if result == ExitCode.INTERRUPTED:

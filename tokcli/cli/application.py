@@ -58,10 +58,18 @@ def _global_options(
         False, "--traceback", help="show Python tracebacks on errors (also TOKCLI_TRACEBACK=1)"
     ),
     log_file: str | None = typer.Option(
-        None, "--log-file", metavar="FILE", help="append log messages and events (start, end, errors) to FILE"
+        None,
+        "--log-file",
+        metavar="FILE",
+        envvar="TOKCLI_LOG_FILE",
+        help="append log messages and events (start, end, errors) to FILE (also TOKCLI_LOG_FILE)",
     ),
     log_format: str = typer.Option(
-        "text", "--log-format", metavar="CHOICE", help="text, or json: one JSON object per event  [text|json]"
+        "text",
+        "--log-format",
+        metavar="CHOICE",
+        envvar="TOKCLI_LOG_FORMAT",
+        help="text, or json: one JSON object per event (also TOKCLI_LOG_FORMAT)  [text|json]",
     ),
     max_memory: str | None = typer.Option(
         None,
@@ -72,7 +80,8 @@ def _global_options(
     ),
 ) -> None:
     if log_format not in ("text", "json"):
-        raise typer.BadParameter(f"{log_format!r} is not one of text, json", param_hint="'--log-format'")
+        hint = "'--log-format' / TOKCLI_LOG_FORMAT"
+        raise typer.BadParameter(f"{log_format!r} is not one of text, json", param_hint=hint)
     _apply_memory_limit(max_memory)
     setup_logging(quiet, log_file=log_file, log_format=log_format)  # type: ignore[arg-type]
     STATE.traceback = STATE.traceback or show_traceback

@@ -10,6 +10,7 @@ imported first (tests run several commands in one process).
 from __future__ import annotations
 
 import importlib
+import itertools
 from collections.abc import Sequence
 
 # command name -> module under tokcli.cli that registers it, in the order `tokcli --help` lists them
@@ -29,15 +30,50 @@ HELP_OPTIONS = frozenset({"-h", "--help"})
 def command_of(args: Sequence[str]) -> str | None:
     """The subcommand ``args`` runs: the first word that is not a global option or its value; None
     when there is none or when help is asked before it (``tokcli --help train`` shows the app's help)."""
-    words = iter(args)
-    for word in words:
+    at = _command_index(args)
+    return None if at is None else args[at]
+
+
+FLAG_OPTIONS = frozenset({"--quiet", "--traceback"})
+
+
+def _command_index(args: Sequence[str]) -> int | None:
+    """Where the subcommand is in ``args`` (see :func:`command_of`)."""
+    i = 0
+    while i < len(args):
+        word = args[i]
         if word in HELP_OPTIONS or word == "--":
             return None
         if word in VALUE_OPTIONS:
-            next(words, None)
+            i += 1
         elif not word.startswith("-"):
-            return word
+            return i
+        i += 1
     return None
+
+
+def hoist_global_options(args: Sequence[str]) -> list[str]:
+    """Global options written after the subcommand (``tokcli train ... -q --log-file x``) moved in front
+    of it, where click expects them; everything after ``--`` is left alone."""
+    at = _command_index(args)
+    if at is None:
+        return list(args)
+    moved: list[str] = []
+    kept: list[str] = []
+    rest = iter(args[at + 1 :])
+    for word in rest:
+        if word == "--":
+            kept += [word, *rest]
+            break
+        if word in FLAG_OPTIONS or (word.startswith("-q") and set(word[1:]) == {"q"}):
+            moved.append(word)
+        elif word in VALUE_OPTIONS:
+            moved += [word, *itertools.islice(rest, 1)]
+        elif word.split("=", 1)[0] in VALUE_OPTIONS:
+            moved.append(word)
+        else:
+            kept.append(word)
+    return [*args[:at], *moved, args[at], *kept]
 
 
 def register(args: Sequence[str]) -> None:

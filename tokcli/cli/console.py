@@ -73,6 +73,18 @@ def setup_logging(quiet: int, *, log_file: str | None = None, log_format: LogFor
     Events (start, end, error, milestones) always reach the log file; on stderr they are shown only
     in JSON mode, so an interactive user sees just messages.
     """
+    file_handler = None
+    if log_file is not None:  # opened first: a log that cannot be opened leaves the plain stderr set-up
+        from tokcli.errors import OutputError
+
+        try:
+            file_handler = logging.FileHandler(log_file, mode="a", encoding="utf-8")
+        except OSError as exc:
+            raise OutputError(
+                f"cannot open --log-file {log_file}: {exc.strerror}", hint="create its folder or choose another file"
+            ) from exc
+        file_handler.setLevel(logging.INFO)
+        file_handler.setFormatter(_JsonFormatter() if log_format == "json" else _FileFormatter())
     STATE.quiet = quiet
     STATE.log_format = log_format
     level = {0: logging.INFO, 1: logging.WARNING}.get(quiet, logging.ERROR)
@@ -90,15 +102,7 @@ def setup_logging(quiet: int, *, log_file: str | None = None, log_format: LogFor
         stderr_handler.setFormatter(_OneLineFormatter())
         stderr_handler.addFilter(lambda record: record.name != EVENT_LOGGER)
     logger.addHandler(stderr_handler)
-    if log_file is not None:
-        from tokcli.errors import OutputError
-
-        try:
-            file_handler = logging.FileHandler(log_file, mode="a", encoding="utf-8")
-        except OSError as exc:
-            raise OutputError(f"cannot open --log-file {log_file}: {exc.strerror}") from exc
-        file_handler.setLevel(logging.INFO)
-        file_handler.setFormatter(_JsonFormatter() if log_format == "json" else _FileFormatter())
+    if file_handler is not None:
         logger.addHandler(file_handler)
 
 
