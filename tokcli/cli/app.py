@@ -7,6 +7,7 @@ or ``TOKCLI_TRACEBACK=1`` adds the Python traceback.
 
 from __future__ import annotations
 
+import errno
 import os
 import resource
 import signal
@@ -91,6 +92,11 @@ def _dispatch(args: list[str]) -> int:
         return int(result) if isinstance(result, int) else ExitCode.OK
     except typer.Exit as exc:
         return exc.exit_code
+    except SystemExit as exc:
+        if _closed_pipe(exc):  # click turns EPIPE into a silent exit 1; a reader that left is no error
+            _silence_stdout()
+            return ExitCode.OK
+        raise
     except ClickUsageError as exc:
         if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
             sys.stderr.write(exc.ctx.get_help() + "\n")  # `tokcli` alone: help on stderr, as a usage error
@@ -127,6 +133,12 @@ def _dispatch(args: list[str]) -> int:
             return ExitCode.ERROR
         print_error(f"internal error: {type(exc).__name__}: {exc}; rerun with --traceback and report it")
         return ExitCode.ERROR
+
+
+def _closed_pipe(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while handling a write to a pipe whose reader went away (``| head``)."""
+    cause = exc.__context__
+    return isinstance(cause, BrokenPipeError) or (isinstance(cause, OSError) and cause.errno == errno.EPIPE)
 
 
 def _maybe_traceback() -> None:
