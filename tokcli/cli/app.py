@@ -7,6 +7,7 @@ or ``TOKCLI_TRACEBACK=1`` adds the Python traceback.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import resource
@@ -14,6 +15,7 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from types import FrameType
 
 import typer
@@ -48,9 +50,33 @@ def _register_commands(args: list[str]) -> None:
     register(args)
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    # Turn SIGTERM into an exception so `finally` blocks remove temporary files.
-    raise Interrupted()
+class _Signals:
+    """SIGINT and SIGTERM become exceptions (``KeyboardInterrupt``, :class:`Interrupted`) so ``finally``
+    blocks remove temporary files. Only the first one is raised: a second signal must not break the
+    clean-up of the first. Anything that fails during that clean-up (a module whose import the signal
+    cut short, a pool being torn down) is reported as the interruption it is."""
+
+    interrupted = False
+
+    @classmethod
+    def on_signal(cls, signum: int, frame: FrameType | None) -> None:
+        if cls.interrupted:
+            return
+        cls.interrupted = True
+        raise KeyboardInterrupt() if signum == signal.SIGINT else Interrupted()
+
+    @classmethod
+    @contextlib.contextmanager
+    def handled(cls) -> Iterator[None]:
+        cls.interrupted = False
+        # a SIGINT that is ignored (a background job of a shell, nohup) stays ignored
+        signals = [signal.SIGTERM] + ([signal.SIGINT] if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN else [])
+        previous = {sig: signal.signal(sig, cls.on_signal) for sig in signals}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,14 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     STATE.traceback = os.environ.get("TOKCLI_TRACEBACK", "") not in ("", "0") or "--traceback" in args
     setup_logging(0)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     started = time.monotonic()
     code: int = ExitCode.ERROR
     try:
-        code = _dispatch(args)
+        with _Signals.handled():
+            code = _dispatch(args)
         return code
     finally:
-        signal.signal(signal.SIGTERM, previous)
         from tokcli.resources import restore
 
         restore()
@@ -105,34 +130,39 @@ def _dispatch(args: list[str]) -> int:
         print_error(f"{exc.format_message().rstrip('.')}{hint}")
         return ExitCode.USAGE
     except (KeyboardInterrupt, typer.Abort):
-        _maybe_traceback()
-        print_error("interrupted; no partial output was written")
-        return ExitCode.INTERRUPTED
-    except TokcliError as exc:
-        _maybe_traceback()
-        print_error(str(exc))
-        return exc.exit_code
-    except MemoryError:
-        # Raised under --max-memory (RLIMIT_AS) or a real shortage; the big objects are gone by now.
-        _maybe_traceback()
-        print_error(_out_of_memory_message())
-        return ExitCode.ERROR
-    except BrokenPipeError:
-        # The reader of our stdout went away (e.g. `| head`): not an error worth a message.
+        return _say_interrupted()
+    except Exception as exc:
+        return _say_interrupted() if _Signals.interrupted else _report_failure(exc)
+
+
+def _say_interrupted() -> int:
+    _maybe_traceback()
+    print_error("interrupted; no partial output was written")
+    return ExitCode.INTERRUPTED
+
+
+def _report_failure(exc: Exception) -> int:
+    """The one error line of a failed run, and its exit code."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    if isinstance(exc, BrokenPipeError):  # the reader of our stdout went away (| head): no error
         _silence_stdout()
         return ExitCode.OK
-    except Exception as exc:
-        _maybe_traceback()
-        from concurrent.futures.process import BrokenProcessPool
-
-        if isinstance(exc, BrokenProcessPool):  # a worker was killed (OOM killer, Rust abort, kill -9)
-            print_error(
-                "a worker process died (killed by a signal, e.g. by the system when out of memory); no output "
-                "was written; run again with fewer --threads/--workers or more memory (--max-memory)"
-            )
-            return ExitCode.ERROR
-        print_error(f"internal error: {type(exc).__name__}: {exc}; rerun with --traceback and report it")
+    _maybe_traceback()
+    if isinstance(exc, TokcliError):
+        print_error(str(exc))
+        return exc.exit_code
+    if isinstance(exc, MemoryError):  # under --max-memory (RLIMIT_AS) or a real shortage
+        print_error(_out_of_memory_message())
         return ExitCode.ERROR
+    if isinstance(exc, BrokenProcessPool):  # a worker was killed (OOM killer, Rust abort, kill -9)
+        print_error(
+            "a worker process died (killed by a signal, e.g. by the system when out of memory); no output "
+            "was written; run again with fewer --threads/--workers or more memory (--max-memory)"
+        )
+        return ExitCode.ERROR
+    print_error(f"internal error: {type(exc).__name__}: {exc}; rerun with --traceback and report it")
+    return ExitCode.ERROR
 
 
 def _closed_pipe(exc: BaseException) -> bool:

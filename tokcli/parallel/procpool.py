@@ -68,13 +68,14 @@ def stop_pool(pool: ProcessPoolExecutor, *, clean: bool) -> None:
     if clean:
         pool.shutdown(wait=True)
         return
+    # shutdown(wait=False) forgets both the processes and the manager thread: take them first
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
     for process in processes:
         process.join(10)
-    manager = getattr(pool, "_executor_manager_thread", None)
     if manager is not None and manager.is_alive():
         manager.join(10)
 
