@@ -91,6 +91,7 @@ def render(
         for row in rows:
             cells = [format_cell(row.get(c)).replace("|", "\\|") for c in cols]
             out.write("| " + " | ".join(cells) + " |\n")
+        out.write("\n")  # a blank line ends the table: two tables in a row stay two tables
     else:
         _render_table(rows, cols, out, title)
     out.flush()
@@ -105,16 +106,74 @@ def _plain_cell(value: Any) -> str:
 
 
 def _render_table(rows: Sequence[Mapping[str, Any]], cols: list[str], out: TextIO, title: str | None) -> None:
+    """A rich table. On a terminal it fits the terminal's width: columns that do not fit go to further
+    tables that repeat the leading label columns; a cell is never cut. In a file or pipe every column
+    is in one table, as wide as it needs."""
     from rich.console import Console
+
+    cells = {c: [format_cell(r.get(c)) for r in rows] for c in cols}
+    if not is_tty(out):
+        Console(file=out, soft_wrap=False, width=max(80, sum(_width(c, cells[c]) for c in cols) + 1)).print(
+            _table(rows, cols, cells, title)
+        )
+        return
+    console = Console(file=out, soft_wrap=False)
+    for number, group in enumerate(column_groups(cols, cells, console.width)):
+        if number:
+            console.print()
+        console.print(_table(rows, group, cells, title if number == 0 else None))
+
+
+def _width(col: str, cells: Sequence[str]) -> int:
+    """Characters a column takes in a rich table: its widest cell or header, padding and a border."""
+    return max([len(col), *map(len, cells)]) + 3
+
+
+def column_groups(cols: list[str], cells: Mapping[str, Sequence[str]], width: int) -> list[list[str]]:
+    """``cols`` in groups that each fit ``width`` characters, every group led by the label columns (the
+    leading columns of text, e.g. tokenizer and corpus); a column wider than the screen gets a group of
+    its own rather than being cut."""
+    labels: list[str] = []
+    for col in cols:
+        if any(_is_number(v) for v in cells[col]) or len(labels) == 2:
+            break
+        labels.append(col)
+    base = sum(_width(c, cells[c]) for c in labels) + 1
+    groups: list[list[str]] = []
+    current: list[str] = []
+    used = base
+    for col in cols[len(labels) :]:
+        need = _width(col, cells[col])
+        if current and used + need > width:
+            groups.append(current)
+            current, used = [], base
+        current.append(col)
+        used += need
+    if current or not groups:
+        groups.append(current)
+    return [labels + group for group in groups]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _table(
+    rows: Sequence[Mapping[str, Any]], cols: list[str], cells: Mapping[str, Sequence[str]], title: str | None
+) -> Any:
     from rich.table import Table
 
     table = Table(title=title, show_lines=False)
     for col in cols:
         numeric = any(isinstance(r.get(col), int | float) and not isinstance(r.get(col), bool) for r in rows)
-        table.add_column(col, justify="right" if numeric else "left")
-    for row in rows:
-        table.add_row(*(format_cell(row.get(c)) for c in cols))
-    Console(file=out, soft_wrap=False).print(table)
+        table.add_column(col, justify="right" if numeric else "left", no_wrap=True, overflow="ignore")
+    for i in range(len(rows)):
+        table.add_row(*(cells[c][i] for c in cols))
+    return table
 
 
 def format_option(what: str = "") -> Any:
