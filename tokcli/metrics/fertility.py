@@ -175,4 +175,6 @@ def units_without_tokens(batch: TextBatch) -> BatchUnits:
 
     words = batch.words
     n_docs = words.solid_chars.size
-    return BatchUnits(np.diff(words.bound), np.zeros(n_docs, dtype=np.int64), 0, words.solid_chars, words.solid_chars, 0)
+    return BatchUnits(
+        np.diff(words.bound), np.zeros(n_docs, dtype=np.int64), 0, words.solid_chars, words.solid_chars, 0
+    )
