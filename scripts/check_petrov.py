@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tokcli.compare.run import CompareConfig, plan_corpora, run_compare
+from tokcli.compare import CompareConfig, plan_corpora, run_compare
 from tokcli.corpus.reader import CorpusConfig
 from tokcli.loading import load_tokenizer
 

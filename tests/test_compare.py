@@ -13,14 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokcli.compare.run import (
-    CompareConfig,
-    _OffsetAligner,
-    char_offsets_from_bytes,
-    plan_corpora,
-    probe_digit_style,
-    run_compare,
-)
+from tokcli.compare.offsets import OffsetAligner, char_offsets_from_bytes
+from tokcli.compare.options import CompareConfig
+from tokcli.compare.plan import plan_corpora
+from tokcli.compare.run import run_compare
+from tokcli.compare.summary import probe_digit_style
 from tokcli.corpus.reader import CorpusConfig
 from tokcli.errors import InputError
 from tokcli.loading.base import LoadedTokenizer, TokenizerInfo
@@ -186,9 +183,9 @@ def test_batched_metrics_equal_one_document_at_a_time(texts: list[str], dummy_pr
     prefix = [32] if dummy_prefix else []
     arrays = [np.asarray(prefix + list(t.encode()), dtype=np.int64) if t else np.zeros(0, np.int64) for t in texts]
     batch_acc = MetricsAccumulator(tok.vocab_size)
-    batch_acc.add_batch(texts, arrays, _OffsetAligner(tok).batch_offsets(texts, arrays))
+    batch_acc.add_batch(texts, arrays, OffsetAligner(tok).batch_offsets(texts, arrays))
     one_acc = MetricsAccumulator(tok.vocab_size)
-    aligner = _OffsetAligner(tok)
+    aligner = OffsetAligner(tok)
     for text, ids in zip(texts, arrays, strict=True):
         one_acc.add(text, ids, aligner.offsets(text, ids))
     a, b = batch_acc.result(), one_acc.result()
@@ -217,8 +214,8 @@ def test_fast_path_equals_character_offsets_on_udhr(spec: str) -> None:
         ids = tok.encode_batch(texts)
         arrays = [np.asarray(x, dtype=np.int64) for x in ids]
         reference = MetricsAccumulator(tok.vocab_size)
-        reference.add_batch(texts, arrays, _OffsetAligner(tok).batch_offsets(texts, arrays))
-        aligner = _OffsetAligner(tok)
+        reference.add_batch(texts, arrays, OffsetAligner(tok).batch_offsets(texts, arrays))
+        aligner = OffsetAligner(tok)
         batch = TextBatch.of(texts)
         counts = np.asarray([len(x) for x in ids], dtype=np.int64)
         spelled = aligner.token_lengths(batch, np.concatenate(arrays), counts)

@@ -207,7 +207,7 @@ def test_bad_mix_specs(spec: str) -> None:
 
 
 def test_tokenizer_specs_in_yaml_resolve_their_path_part(tmp_path: Path) -> None:
-    from tokcli.compare.run import CompareConfig
+    from tokcli.compare.options import CompareConfig
 
     path = write(tmp_path, "compare:\n  tokenizers: [gpt=tok/a.json, tok/b.model, /abs/c.json]\n")
     specs = resolve_config({"compare": CompareConfig}, config_path=path, env={})["compare"].tokenizers

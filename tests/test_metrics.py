@@ -213,16 +213,17 @@ def test_add_spelled_equals_add_batch(case: tuple[list[str], list[list[int]], in
 
 def test_byte_tables_classify_every_code_point() -> None:
     """The lead-byte and two-byte tables of the fast path agree with the code-point class table."""
-    from tokcli.metrics import _byte_kinds, _class_table, _pair_classes
+    from tokcli.metrics.text_classes import class_table
+    from tokcli.metrics.utf8_batch import utf8_byte_kinds, utf8_pair_classes
 
     cps = np.arange(0x80, 0x110000)
     b0 = np.where(cps < 0x800, 0xC0 | (cps >> 6), np.where(cps < 0x10000, 0xE0 | (cps >> 12), 0xF0 | (cps >> 18)))
     second = np.where(cps < 0x800, cps, np.where(cps < 0x10000, cps >> 6, cps >> 12))
     b1 = 0x80 | (second & 0x3F)
-    table = _class_table()
+    table = class_table()
     want = table[np.minimum(cps, table.size - 1)]
-    kinds = np.frombuffer(_byte_kinds(), dtype=np.uint8)[b0]
-    pair = _pair_classes()[(b0 << 8) | b1]
+    kinds = np.frombuffer(utf8_byte_kinds(), dtype=np.uint8)[b0]
+    pair = utf8_pair_classes()[(b0 << 8) | b1]
     got = np.where(kinds & 8, 2, np.where(kinds & 4, np.where(pair == 4, want, pair), 0))
     assert np.array_equal(got, want)
     for cp in (0x85, 0x7FF, 0x800, 0x3000, 0xFFFF, 0x10000, 0x2F800, 0x10FFFF):  # the bytes above are UTF-8

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -11,9 +12,12 @@ from tokcli.cli.application import app
 from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json, format_option, render, resolve_format
-from tokcli.compare.run import CompareConfig
+from tokcli.compare.options import CompareConfig, CompareResult
 from tokcli.corpus.reader import CorpusConfig
 from tokcli.outputs import RunConfig, locked_outputs
+
+if TYPE_CHECKING:
+    from tokcli.loading.base import LoadedTokenizer
 
 SECTIONS = {"compare": CompareConfig, "corpus": CorpusConfig, "run": RunConfig}
 ROW_COLUMNS = (
@@ -41,20 +45,15 @@ def compare_command(
     file); --parallel DIR adds a parallel corpus, one file per language, with premiums against
     --reference. Special tokens are never added. Rows go to stdout; mb_per_s is machine-dependent.
     """
-    from tokcli.compare.run import keep_freed_memory, plan_corpora, run_compare
-    from tokcli.loading import load_tokenizer
+    from tokcli.compare.plan import plan_corpora
+    from tokcli.compare.run import keep_freed_memory, run_compare
 
     keep_freed_memory()
 
     fmt = resolve_format(output_format, sys.stdout)  # an unknown format fails before any work
     settings: CompareConfig = config["compare"]
     corpus: CorpusConfig = config["corpus"]
-    if not settings.tokenizers:
-        raise typer.BadParameter("give at least one tokenizer", param_hint="'-t/--tokenizer'")
-    tokenizers = [load_tokenizer(spec, pattern=settings.pattern) for spec in settings.tokenizers]
-    names = [t.name for t in tokenizers]
-    if len(set(names)) != len(names):
-        raise typer.BadParameter("two tokenizers share a name; name them with NAME=PATH", param_hint="'-t'")
+    tokenizers = _load_tokenizers(settings)
     corpora = plan_corpora(corpus.inputs, settings.parallel)
     if settings.plot:
         from tokcli.plot import check_plot_path
@@ -75,13 +74,30 @@ def compare_command(
             from tokcli.plot import write_plot
 
             write_plot(result.rows, settings.plot, if_changed=config["run"].if_changed)
-    if fmt == "json":  # everything: meta, rows, summary
-        sys.stdout.write(
-            dumps_json({"meta": result.meta, "rows": result.rows, "summary": result.summary}, indent=True).decode()
-            + "\n"
-        )
+    _write_result(result, fmt)
+
+
+def _load_tokenizers(settings: CompareConfig) -> list[LoadedTokenizer]:
+    """The -t tokenizers, loaded; their names must differ."""
+    from tokcli.loading import load_tokenizer
+
+    if not settings.tokenizers:
+        raise typer.BadParameter("give at least one tokenizer", param_hint="'-t/--tokenizer'")
+    tokenizers = [load_tokenizer(spec, pattern=settings.pattern) for spec in settings.tokenizers]
+    names = [t.name for t in tokenizers]
+    if len(set(names)) != len(names):
+        raise typer.BadParameter("two tokenizers share a name; name them with NAME=PATH", param_hint="'-t'")
+    return tokenizers
+
+
+def _write_result(result: CompareResult, fmt: str) -> None:
+    """json: everything (meta, rows, summary); jsonl/tsv/csv: one record per row, every field; table and
+    markdown: the main row columns, then the summary."""
+    if fmt == "json":
+        document = {"meta": result.meta, "rows": result.rows, "summary": result.summary}
+        sys.stdout.write(dumps_json(document, indent=True).decode() + "\n")
         return
-    if fmt in ("jsonl", "tsv", "csv"):  # one record per row, every field
+    if fmt in ("jsonl", "tsv", "csv"):
         render(result.rows, fmt)
         return
     columns = [c for c in ROW_COLUMNS if any(c in row for row in result.rows)]
