@@ -106,3 +106,10 @@ def _apply_memory_limit(flag: str | None) -> None:
             raise typer.BadParameter(message.split(": ", 1)[1], param_hint="'--max-memory'")
         raise ConfigError(message, hint=f"fix or unset {MEMORY_ENV}")
     set_memory_limit(limit)
+
+
+def examples(*commands: str) -> str:
+    """The end of a command's ``--help``: real command lines on the data shipped in tests/data, run from a
+    checkout of tokcli (tests/test_help_examples.py runs every one of them). ``\\b`` keeps click from
+    re-wrapping them."""
+    return "Examples (from a checkout of tokcli):\n\n\b\n" + "\n".join(f"  $ {c}" for c in commands)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from tokcli.cli.application import app
+from tokcli.cli.application import app, examples
 from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json, format_option, render, resolve_format
@@ -28,7 +28,20 @@ ROW_COLUMNS = (
 log = logging.getLogger("tokcli")
 
 
-@app.command("compare")
+@app.command(
+    "compare",
+    epilog=examples(
+        (
+            "tokcli compare -t tests/data/tokenizers/bpe-bytelevel.json -t "
+            "tests/data/tokenizers/spm-bpe-bytefallback.model tests/data/austen.txt tests/data/code"
+        ),
+        (
+            "tokcli compare -t tests/data/tokenizers/bpe-bytelevel.json -t "
+            "tests/data/tokenizers/spm-bpe-bytefallback.model --parallel tests/data/parallel/udhr -f "
+            "markdown"
+        ),
+    ),
+)
 @config_command(
     SECTIONS,
     positional="corpus.inputs",

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from tokcli.cli.application import app
+from tokcli.cli.application import app, examples
 from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json
@@ -21,7 +21,16 @@ SECTIONS = {"count": CountConfig, "corpus": CorpusConfig, "scale": ScaleConfig, 
 log = logging.getLogger("tokcli")
 
 
-@app.command("count")
+@app.command(
+    "count",
+    epilog=examples(
+        "tokcli count tests/data/austen.txt tests/data/code -o counts/",
+        (
+            "tokcli count tests/data/austen.txt tests/data/code -o counts/ && tokcli train --from-counts "
+            "counts/ --vocab-size 1000 -o tok.json"
+        ),
+    ),
+)
 @config_command(
     SECTIONS,
     positional="corpus.inputs",

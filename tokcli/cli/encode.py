@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from tokcli.cli.application import app
+from tokcli.cli.application import app, examples
 from tokcli.cli.console import is_tty, progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.corpus.reader import CorpusConfig
@@ -30,7 +30,17 @@ def _require_tokenizer(spec: str) -> None:
         raise typer.BadParameter("give the tokenizer file", param_hint="'-t/--tokenizer'")
 
 
-@app.command("encode")
+@app.command(
+    "encode",
+    epilog=examples(
+        "echo 'Hello world' | tokcli encode -t tests/data/tokenizers/bpe-bytelevel.json",
+        (
+            "tokcli encode -t tests/data/tokenizers/bpe-bytelevel.json tests/data/austen.txt -f bin -o "
+            "austen.bin --eos 0"
+        ),
+        "tokcli encode -t tests/data/tokenizers/spm-bpe-bytefallback.model tests/data/parallel/udhr -f count",
+    ),
+)
 @config_command(
     ENCODE_SECTIONS,
     positional="corpus.inputs",
@@ -122,7 +132,16 @@ def _encode_shards(config: ResolvedConfig) -> None:
     )
 
 
-@app.command("decode")
+@app.command(
+    "decode",
+    epilog=examples(
+        "echo '40 309 76 79 283 302 497' | tokcli decode -t tests/data/tokenizers/bpe-bytelevel.json",
+        (
+            "tokcli encode -t tests/data/tokenizers/bpe-bytelevel.json tests/data/austen.txt | tokcli decode "
+            "-t tests/data/tokenizers/bpe-bytelevel.json | head -n 1"
+        ),
+    ),
+)
 @config_command(DECODE_SECTIONS, short={"decode.tokenizer": "-t", "decode.output": "-o", "decode.format": "-f"})
 def decode_command(
     config: ResolvedConfig,

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from tokcli.cli.application import app
+from tokcli.cli.application import app, examples
 from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json, format_option, render, resolve_format
@@ -18,7 +18,15 @@ SECTIONS = {"infer_mixture": InferMixtureConfig, "corpus": CorpusConfig}
 log = logging.getLogger("tokcli")
 
 
-@app.command("infer-mixture")
+@app.command(
+    "infer-mixture",
+    epilog=examples(
+        (
+            "tokcli infer-mixture -t tests/data/tokenizers/bpe-bytelevel.json --category "
+            "en=tests/data/parallel/udhr/eng.jsonl --category code=tests/data/code --merges 300"
+        ),
+    ),
+)
 @config_command(
     SECTIONS,
     rename={**CORPUS_RENAMES, "infer_mixture.categories": "--category"},

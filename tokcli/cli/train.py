@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from tokcli.cli.application import app
+from tokcli.cli.application import app, examples
 from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json
@@ -17,7 +17,21 @@ SECTIONS = {"train": TrainConfig, "corpus": CorpusConfig, "run": RunConfig}
 log = logging.getLogger("tokcli")
 
 
-@app.command("train")
+@app.command(
+    "train",
+    epilog=examples(
+        "tokcli train tests/data/austen.txt tests/data/code --vocab-size 2000 -o tok.json",
+        "tokcli train tests/data/austen.txt --backend spm-unigram --vocab-size 1000 -o spm.model",
+        (
+            "tokcli train --mix en=0.7:tests/data/parallel/udhr/eng.jsonl --mix "
+            "de=0.3:tests/data/parallel/udhr/deu_1996.jsonl --max-bytes 10KB --vocab-size 500 -o mix.json"
+        ),
+        (
+            "tokcli train tests/data/austen.txt --preset cl100k --digits rtl3 --superword-transition 1500 "
+            "--vocab-size 2000 -o super.json"
+        ),
+    ),
+)
 @config_command(SECTIONS, positional="corpus.inputs", rename=CORPUS_RENAMES, short={"train.output": "-o"})
 def train_command(config: ResolvedConfig) -> None:
     """Train a tokenizer on the INPUT corpus and write it atomically to -o OUT.
