@@ -25,6 +25,10 @@ log = logging.getLogger("tokcli")
             "tokcli infer-mixture -t tests/data/tokenizers/bpe-bytelevel.json --category "
             "en=tests/data/parallel/udhr/eng.jsonl --category code=tests/data/code --merges 300"
         ),
+        (
+            "tokcli infer-mixture -t tests/data/tokenizers/bpe-bytelevel.json "
+            "--categories-dir tests/data/parallel/udhr -f json"
+        ),
     ),
 )
 @config_command(
