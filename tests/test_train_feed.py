@@ -193,15 +193,15 @@ def test_parallelism_switch_respects_and_restores_the_setting(monkeypatch: pytes
         return _libc_env(hf.PARALLELISM)
 
     monkeypatch.setenv(hf.PARALLELISM, "1")
-    with hf._parallelism_switch(True) as to_serial:
+    with hf.parallelism_switch(True) as to_serial:
         assert to_serial is not None and libc_value() == "1"
         to_serial()
         assert libc_value() == "false"
     assert libc_value() == "1" and os.environ[hf.PARALLELISM] == "1"
     monkeypatch.setenv(hf.PARALLELISM, "false")  # the user turned it off: left alone
-    with hf._parallelism_switch(True) as to_serial:
+    with hf.parallelism_switch(True) as to_serial:
         assert to_serial is None
-    with hf._parallelism_switch(False) as to_serial:
+    with hf.parallelism_switch(False) as to_serial:
         assert to_serial is None
 
 

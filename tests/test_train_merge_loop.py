@@ -12,7 +12,7 @@ import pytest
 
 from tokcli.cli.app import main
 from tokcli.errors import ExitCode
-from tokcli.train.merge_loop import _u64, train_bpe
+from tokcli.train.merge_loop import as_u64, train_bpe
 
 DATA = Path(__file__).parent / "data"
 CORPUS = (str(DATA / "austen.txt"), str(DATA / "code"), str(DATA / "parallel" / "udhr"))
@@ -80,10 +80,10 @@ def test_merge_loop_equals_hf_on_random_words() -> None:
 
 
 def test_counts_wrap_as_hf_i32_and_compare_as_u64() -> None:
-    assert [_u64(c) for c in (0, 5, 2**31 - 1)] == [0, 5, 2**31 - 1]
-    assert _u64(2**31) == 2**64 - 2**31  # i32::MIN as u64
-    assert _u64(2**32 + 7) == 7
-    assert _u64(-3) == 2**64 - 3
+    assert [as_u64(c) for c in (0, 5, 2**31 - 1)] == [0, 5, 2**31 - 1]
+    assert as_u64(2**31) == 2**64 - 2**31  # i32::MIN as u64
+    assert as_u64(2**32 + 7) == 7
+    assert as_u64(-3) == 2**64 - 3
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -1,5 +1,5 @@
-"""What tokcli sends to sentencepiece: the non-blank lines of the documents (tokcli.train.spm._sentences for
-the sentence_iterator feed, _lines_bytes for the pipe), checked against the per-document definition on
+"""What tokcli sends to sentencepiece: the non-blank lines of the documents (tokcli.train.spm.batch_sentences for
+the sentence_iterator feed, batch_lines_bytes for the pipe), checked against the per-document definition on
 documents full of line boundaries and blanks."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tokcli.errors import InputError
-from tokcli.train.spm import _lines_bytes, _sentences
+from tokcli.train.spm import batch_lines_bytes, batch_sentences
 
 FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "400")), deadline=None)
 # every str.splitlines boundary, whitespace that str.strip removes, and ordinary text
@@ -39,11 +39,11 @@ def reference(batch: list[str]) -> list[str]:
 @example(["a\n\n", "b"])
 def test_lines_are_the_non_blank_lines_of_each_document(batch: list[str]) -> None:
     lines = reference(batch)
-    assert _sentences(batch)[0] == lines
-    assert _lines_bytes(batch) == (("\n".join(lines) + "\n").encode() if lines else b"")
+    assert batch_sentences(batch)[0] == lines
+    assert batch_lines_bytes(batch) == (("\n".join(lines) + "\n").encode() if lines else b"")
 
 
 def test_common_case_and_an_unpaired_surrogate() -> None:
-    assert _lines_bytes(["one", "two 😀", " three "]) == "one\ntwo 😀\n three \n".encode()
+    assert batch_lines_bytes(["one", "two 😀", " three "]) == "one\ntwo 😀\n three \n".encode()
     with pytest.raises(InputError, match="unpaired surrogate"):
-        _lines_bytes(["ok", "bad \ud800"])
+        batch_lines_bytes(["ok", "bad \ud800"])

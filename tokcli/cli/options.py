@@ -2,7 +2,7 @@
 
 Every field of a command's config sections becomes a ``--kebab-case`` flag whose default is None
 (meaning "not given"), so the precedence flag > env > YAML > default can be applied by
-:func:`tokcli.config.resolve_config`. A field name shared by two sections (``seed``) is one flag
+:func:`tokcli.config.resolve.resolve_config`. A field name shared by two sections (``seed``) is one flag
 that sets both.
 """
 
@@ -15,10 +15,10 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_args, get_origin
 
-import orjson
 import typer
 
-from tokcli.config import ResolvedConfig, _optional_inner, field_types, resolve_config, section_fields
+from tokcli.config.coerce import field_types, optional_inner, section_fields
+from tokcli.config.resolve import ResolvedConfig, resolve_config
 
 PANEL_NAMES = {"corpus": "Corpus", "run": "Run", "scale": "Scale-out"}
 
@@ -32,7 +32,7 @@ class _Flag:
 
 def _cli_annotation(tp: Any, unit: str | None) -> tuple[Any, str, str]:
     """The annotation Typer parses the flag as, its metavar, and a choices text for --help."""
-    _, inner = _optional_inner(tp)
+    _, inner = optional_inner(tp)
     if get_origin(inner) is Literal:
         choices = "|".join(str(c) for c in get_args(inner))
         return str | None, "CHOICE", choices
@@ -61,113 +61,166 @@ def config_command(
     (``corpus.format`` -> ``--input-format``, as ``--format`` picks the output format); ``hidden``
     lists ``section.field`` keys that get no flag (settable from YAML/env only).
     """
-    short = short or {}
-    rename = rename or {}
+    spellings = _FlagSpellings(positional, short or {}, rename or {}, hidden)
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
-        flags: dict[str, _Flag] = {}
-        params: list[inspect.Parameter] = []
-        for section, schema in sections.items():
-            hints = field_types(schema)
-            for name, field in section_fields(schema).items():
-                key = f"{section}.{name}"
-                if key in hidden:
-                    continue
-                spelling = "INPUT" if key == positional else rename.get(key, "--" + name.replace("_", "-"))
-                if spelling in flags:  # shared flag (e.g. --seed): one flag sets every section that has it
-                    old = flags[spelling]
-                    flags[spelling] = dataclasses.replace(old, targets=(*old.targets, (section, name)))
-                    continue
-                annotation, metavar, choices = _cli_annotation(hints[name], field.metadata.get("unit"))
-                help_text = field.metadata.get("help", "")
-                if choices:
-                    help_text = f"{help_text} [{choices}]"
-                default = field.default if field.default is not dataclasses.MISSING else None
-                if default not in (None, (), ""):
-                    help_text = (
-                        f"{help_text}  [default: {str(default).lower() if isinstance(default, bool) else default}]"
-                    )
-                panel = PANEL_NAMES.get(section, "Options")
-                param = f"{section}__{name}"
-                if key == positional:
-                    info: Any = typer.Argument(None, help=help_text, show_default=False, metavar="INPUT")
-                else:
-                    is_bool = annotation == (bool | None)
-                    decls = [f"{spelling}/--no-{spelling[2:]}" if is_bool else spelling]
-                    if key in short:
-                        decls.append(short[key])
-                    info = typer.Option(
-                        None,
-                        *decls,
-                        help=help_text,
-                        show_default=False,
-                        metavar=metavar or None,
-                        rich_help_panel=panel,
-                    )
-                flags[spelling] = _Flag(param=param, targets=((section, name),), spelling=spelling)
-                params.append(
-                    inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation)
-                )
-
-        own = [
-            p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
-            for p in inspect.signature(func).parameters.values()
-            if p.name != "config"
-        ]
-        own_names = {p.name for p in own}
-        clash = own_names & {flag.param for flag in flags.values()}
-        if clash:
-            raise RuntimeError(f"command parameters clash with config flags: {sorted(clash)}")
-        common = [
-            inspect.Parameter(
-                "config_file",
-                inspect.Parameter.KEYWORD_ONLY,
-                default=typer.Option(
-                    None, "--config", "-c", metavar="FILE", help="YAML config file", rich_help_panel="Config"
-                ),
-                annotation=str | None,
-            ),
-            inspect.Parameter(
-                "print_config",
-                inspect.Parameter.KEYWORD_ONLY,
-                default=typer.Option(
-                    False, "--print-config", help="print the resolved config as JSON and exit", rich_help_panel="Config"
-                ),
-                annotation=bool,
-            ),
-        ]
-        # Arguments first (Typer keeps declaration order), then the command's own options, then generated.
-        ordered = sorted(
-            own + common + params, key=lambda p: 0 if isinstance(p.default, typer.models.ArgumentInfo) else 1
-        )
-        labels = {f"{s}.{f}": flag.spelling for flag in flags.values() for s, f in flag.targets}
-
-        @functools.wraps(func)
-        def wrapper(**kwargs: Any) -> Any:
-            cli: dict[str, dict[str, Any]] = {}
-            for flag in flags.values():
-                value = kwargs.pop(flag.param, None)
-                if value is None or (isinstance(value, list) and not value):
-                    continue
-                for section, field_name in flag.targets:
-                    cli.setdefault(section, {})[field_name] = value
-            config_file = kwargs.pop("config_file")
-            print_config = kwargs.pop("print_config")
-            resolved = resolve_config(sections, cli=cli, config_path=config_file, cli_labels=labels)
-            _apply_thread_limit(resolved)
-            if print_config:
-                sys.stdout.buffer.write(
-                    orjson.dumps(resolved.to_dict(), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
-                )
-                sys.stdout.flush()
-                raise typer.Exit(0)
-            return func(config=resolved, **kwargs)
-
+        flags, params = _config_flags(sections, spellings)
+        ordered = _signature(func, flags, params)
+        wrapper = _command_wrapper(func, sections, flags)
         wrapper.__signature__ = inspect.Signature(ordered)  # type: ignore[attr-defined]
         wrapper.__annotations__ = {p.name: p.annotation for p in ordered}
         return wrapper
 
     return decorate
+
+
+@dataclasses.dataclass(frozen=True)
+class _FlagSpellings:
+    """How :func:`config_command` spells the flags of ``section.field`` keys."""
+
+    positional: str | None
+    short: Mapping[str, str]
+    rename: Mapping[str, str]
+    hidden: tuple[str, ...]
+
+    def spelling(self, key: str, name: str) -> str:
+        return "INPUT" if key == self.positional else self.rename.get(key, "--" + name.replace("_", "-"))
+
+
+def _config_flags(
+    sections: Mapping[str, type], spellings: _FlagSpellings
+) -> tuple[dict[str, _Flag], list[inspect.Parameter]]:
+    """One flag per field of ``sections`` (by spelling), and the keyword parameters Typer reads them from.
+
+    A spelling shared by two sections (``--seed``) is one flag that sets every section that has it."""
+    flags: dict[str, _Flag] = {}
+    params: list[inspect.Parameter] = []
+    for section, schema in sections.items():
+        hints = field_types(schema)
+        for name, field in section_fields(schema).items():
+            key = f"{section}.{name}"
+            if key in spellings.hidden:
+                continue
+            spelling = spellings.spelling(key, name)
+            if spelling in flags:
+                old = flags[spelling]
+                flags[spelling] = dataclasses.replace(old, targets=(*old.targets, (section, name)))
+                continue
+            param = f"{section}__{name}"
+            flags[spelling] = _Flag(param=param, targets=((section, name),), spelling=spelling)
+            params.append(_flag_parameter(param, key, spelling, section, field, hints[name], spellings))
+    return flags, params
+
+
+def _flag_parameter(
+    param: str,
+    key: str,
+    spelling: str,
+    section: str,
+    field: dataclasses.Field[Any],
+    tp: Any,
+    spellings: _FlagSpellings,
+) -> inspect.Parameter:
+    """The keyword parameter of one field: a Typer option (or the positional argument), default None."""
+    annotation, metavar, choices = _cli_annotation(tp, field.metadata.get("unit"))
+    help_text = _help_text(field, choices)
+    if key == spellings.positional:
+        info: Any = typer.Argument(None, help=help_text, show_default=False, metavar="INPUT")
+    else:
+        is_bool = annotation == (bool | None)
+        decls = [f"{spelling}/--no-{spelling[2:]}" if is_bool else spelling]
+        if key in spellings.short:
+            decls.append(spellings.short[key])
+        info = typer.Option(
+            None,
+            *decls,
+            help=help_text,
+            show_default=False,
+            metavar=metavar or None,
+            rich_help_panel=PANEL_NAMES.get(section, "Options"),
+        )
+    return inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, default=info, annotation=annotation)
+
+
+def _help_text(field: dataclasses.Field[Any], choices: str) -> str:
+    """The field's help, its choices and its default (the flag's own default is None: "not given")."""
+    help_text = field.metadata.get("help", "")
+    if choices:
+        help_text = f"{help_text} [{choices}]"
+    default = field.default if field.default is not dataclasses.MISSING else None
+    if default not in (None, (), ""):
+        help_text = f"{help_text}  [default: {str(default).lower() if isinstance(default, bool) else default}]"
+    return help_text
+
+
+def _signature(
+    func: Callable[..., Any], flags: Mapping[str, _Flag], params: list[inspect.Parameter]
+) -> list[inspect.Parameter]:
+    """The command's parameters: its own (less ``config``), ``--config``/``--print-config`` and the flags;
+    arguments first (Typer keeps declaration order)."""
+    own = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in inspect.signature(func).parameters.values()
+        if p.name != "config"
+    ]
+    clash = {p.name for p in own} & {flag.param for flag in flags.values()}
+    if clash:
+        raise RuntimeError(f"command parameters clash with config flags: {sorted(clash)}")
+    common = [
+        inspect.Parameter(
+            "config_file",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(
+                None, "--config", "-c", metavar="FILE", help="YAML config file", rich_help_panel="Config"
+            ),
+            annotation=str | None,
+        ),
+        inspect.Parameter(
+            "print_config",
+            inspect.Parameter.KEYWORD_ONLY,
+            default=typer.Option(
+                False, "--print-config", help="print the resolved config as JSON and exit", rich_help_panel="Config"
+            ),
+            annotation=bool,
+        ),
+    ]
+    return sorted(own + common + params, key=lambda p: 0 if isinstance(p.default, typer.models.ArgumentInfo) else 1)
+
+
+def _command_wrapper(
+    func: Callable[..., Any], sections: Mapping[str, type], flags: Mapping[str, _Flag]
+) -> Callable[..., Any]:
+    """The command Typer calls: resolves the config from the given flags, ``--config`` and the
+    environment, then prints it (``--print-config``) or calls ``func(config=..., **own options)``."""
+    labels = {f"{s}.{f}": flag.spelling for flag in flags.values() for s, f in flag.targets}
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        cli = _given_flags(flags, kwargs)
+        config_file = kwargs.pop("config_file")
+        print_config = kwargs.pop("print_config")
+        resolved = resolve_config(sections, cli=cli, config_path=config_file, cli_labels=labels)
+        _apply_thread_limit(resolved)
+        if print_config:
+            sys.stdout.buffer.write(resolved.to_json())
+            sys.stdout.flush()
+            raise typer.Exit(0)
+        return func(config=resolved, **kwargs)
+
+    return wrapper
+
+
+def _given_flags(flags: Mapping[str, _Flag], kwargs: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Section -> field -> value of the flags the user gave, popped from ``kwargs`` (None or an empty
+    list: not given)."""
+    cli: dict[str, dict[str, Any]] = {}
+    for flag in flags.values():
+        value = kwargs.pop(flag.param, None)
+        if value is None or (isinstance(value, list) and not value):
+            continue
+        for section, field_name in flag.targets:
+            cli.setdefault(section, {})[field_name] = value
+    return cli
 
 
 def _apply_thread_limit(resolved: ResolvedConfig) -> None:

@@ -121,7 +121,9 @@ def _special_file(output: str | None) -> bool:
     return path.exists() and not path.is_file()
 
 
-def _check_config(tokenizer: LoadedTokenizer, config: EncodeConfig) -> None:
+def check_output_config(tokenizer: LoadedTokenizer, config: EncodeConfig) -> None:
+    """Reject batch sizes, thread counts, outputs and dtypes ``config`` cannot encode with, before any
+    input is read (``config.format`` is resolved: not ``auto``)."""
     if config.batch_size < 1 or config.batch_bytes < 1:
         raise ConfigError("encode.batch_size and encode.batch_bytes must be at least 1", hint="e.g. --batch-size 1000")
     if config.threads < 0:
@@ -135,6 +137,14 @@ def _check_config(tokenizer: LoadedTokenizer, config: EncodeConfig) -> None:
             f"encode.dtype uint16 cannot hold the ids of {tokenizer.name} (vocabulary size {tokenizer.vocab_size})",
             hint="use --dtype uint32 or auto",
         )
+
+
+def binary_dtype(config: EncodeConfig, tokenizer: LoadedTokenizer, eos_id: int | None) -> str:
+    """The dtype of binary ids (``encode.dtype``; ``auto``: the smallest that holds every id and the eos id)."""
+    dtype = choose_dtype(config.dtype, tokenizer.vocab_size, eos_id)
+    if dtype == "uint16" and eos_id is not None and eos_id >= 1 << 16:
+        raise ConfigError(f"encode.eos id {eos_id} does not fit uint16", hint="use --dtype uint32")
+    return dtype
 
 
 def open_text_output(path: Path, *, if_changed: bool = False) -> contextlib.AbstractContextManager[IO[str]]:
@@ -175,96 +185,142 @@ def encode_documents(
     """
     if config.format == "auto":
         config = dataclasses.replace(config, format=resolve_format(config.format, to_terminal=False))
-    _check_config(tokenizer, config)
+    check_output_config(tokenizer, config)
     threads = config.threads or default_threads()
     eos_id = resolve_eos(tokenizer, config.eos)
-    to_stream = config.output in (None, "", "-")
-    output = None if to_stream else Path(str(config.output))
-    dtype: str | None = None
-    index: Path | None = None
+    output = None if config.output in (None, "", "-") else Path(str(config.output))
+    totals = _Totals(progress)
     with contextlib.ExitStack() as stack:
-        if config.format in BINARY_FORMATS:
-            assert output is not None
-            dtype = choose_dtype(config.dtype, tokenizer.vocab_size, eos_id)
-            if dtype == "uint16" and eos_id is not None and eos_id >= 1 << 16:
-                raise ConfigError(f"encode.eos id {eos_id} does not fit uint16", hint="use --dtype uint32")
-            binary = stack.enter_context(
-                BinaryWriter(
-                    output,
-                    kind=config.format,
-                    dtype=dtype,
-                    eos_id=eos_id,
-                    tokenizer={"name": tokenizer.name, "sha256": tokenizer.info.sha256},
-                    if_changed=if_changed,
-                )
-            )
-            index = binary.index_path
-
-            def write(ids: Encoded, doc_ids: list[str | None]) -> None:
-                if isinstance(ids, tuple):
-                    binary.write_arrays(*ids)
-                else:
-                    binary.write(ids)
-
-        else:
-            stream = (
-                stack.enter_context(open_text_output(output, if_changed=if_changed))
-                if output
-                else (stdout or sys.stdout)
-            )
-            text_writer = _text_writer(config, tokenizer, stream)
-
-            def write(ids: Encoded, doc_ids: list[str | None]) -> None:
-                if isinstance(ids, tuple):
-                    assert isinstance(text_writer, CountWriter)
-                    text_writer.write_counts(ids[1])
-                else:
-                    text_writer.write(ids, doc_ids)
-
-        use_arrays = config.format in ARRAY_FORMATS and not config.add_special_tokens
-
-        def encode(texts: list[str]) -> Encoded:
-            if use_arrays:
-                arrays = tokenizer.encode_batch_array(texts, threads=threads)
-                if arrays is not None:
-                    return arrays
-            return tokenizer.encode_batch(texts, add_special_tokens=config.add_special_tokens, threads=threads)
-
-        docs = tokens = chars = 0
-        pool = stack.enter_context(ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokcli-encode"))
-        pending: tuple[Future[Encoded], list[str | None], int] | None = None
-
-        def finish(job: tuple[Future[Encoded], list[str | None], int]) -> None:
-            nonlocal docs, tokens, chars
-            future, doc_ids, batch_chars = job
-            ids = future.result()
-            write(ids, doc_ids)
-            if isinstance(ids, tuple):
-                docs += len(ids[1])
-                tokens += int(ids[1].sum())
-            else:
-                docs += len(ids)
-                tokens += sum(map(len, ids))
-            chars += batch_chars
-            if progress is not None:
-                progress(EncodeProgress(docs=docs, tokens=tokens, chars=chars))
-
-        for texts, doc_ids, batch_chars in batches(documents, config.batch_size, config.batch_bytes):
-            future = pool.submit(encode, texts)
-            if pending is not None:
-                finish(pending)
-            pending = (future, doc_ids, batch_chars)
-        if pending is not None:
-            finish(pending)
+        sink = _open_sink(stack, config, tokenizer, output, eos_id, stdout=stdout, if_changed=if_changed)
+        encode = _batch_encoder(tokenizer, config, threads)
+        _encode_overlapped(batches(documents, config.batch_size, config.batch_bytes), encode, sink.write, totals)
     return EncodeResult(
-        docs=docs,
-        tokens=tokens,
-        chars=chars,
+        docs=totals.docs,
+        tokens=totals.tokens,
+        chars=totals.chars,
         format=config.format,
         output=output,
-        index=index,
-        dtype=dtype,
+        index=sink.index,
+        dtype=sink.dtype,
         eos_id=eos_id,
         tokenizer=tokenizer.name,
         engine=tokenizer.info.engine,
     )
+
+
+@dataclass(frozen=True)
+class _Sink:
+    """Where encoded batches go: ``write(ids, doc_ids)``; the dtype and index file of binary formats."""
+
+    write: Callable[[Encoded, list[str | None]], None]
+    dtype: str | None = None
+    index: Path | None = None
+
+
+def _open_sink(
+    stack: contextlib.ExitStack,
+    config: EncodeConfig,
+    tokenizer: LoadedTokenizer,
+    output: Path | None,
+    eos_id: int | None,
+    *,
+    stdout: IO[str] | None,
+    if_changed: bool,
+) -> _Sink:
+    """The writer of ``config.format``, entered into ``stack`` (closed, and committed, when it exits)."""
+    if config.format in BINARY_FORMATS:
+        assert output is not None
+        dtype = binary_dtype(config, tokenizer, eos_id)
+        binary = stack.enter_context(
+            BinaryWriter(
+                output,
+                kind=config.format,
+                dtype=dtype,
+                eos_id=eos_id,
+                tokenizer={"name": tokenizer.name, "sha256": tokenizer.info.sha256},
+                if_changed=if_changed,
+            )
+        )
+
+        def write_binary(ids: Encoded, doc_ids: list[str | None]) -> None:
+            if isinstance(ids, tuple):
+                binary.write_arrays(*ids)
+            else:
+                binary.write(ids)
+
+        return _Sink(write_binary, dtype=dtype, index=binary.index_path)
+
+    stream = stack.enter_context(open_text_output(output, if_changed=if_changed)) if output else (stdout or sys.stdout)
+    text_writer = _text_writer(config, tokenizer, stream)
+
+    def write_text(ids: Encoded, doc_ids: list[str | None]) -> None:
+        if isinstance(ids, tuple):
+            assert isinstance(text_writer, CountWriter)
+            text_writer.write_counts(ids[1])
+        else:
+            text_writer.write(ids, doc_ids)
+
+    return _Sink(write_text)
+
+
+def _batch_encoder(tokenizer: LoadedTokenizer, config: EncodeConfig, threads: int) -> Callable[[list[str]], Encoded]:
+    """Encode one batch: as id arrays where the format allows it and the engine gives them, else lists."""
+    use_arrays = config.format in ARRAY_FORMATS and not config.add_special_tokens
+
+    def encode(texts: list[str]) -> Encoded:
+        if use_arrays:
+            arrays = tokenizer.encode_batch_array(texts, threads=threads)
+            if arrays is not None:
+                return arrays
+        return tokenizer.encode_batch(texts, add_special_tokens=config.add_special_tokens, threads=threads)
+
+    return encode
+
+
+class _Totals:
+    """Documents, tokens and characters written so far, reported to ``progress`` after every batch."""
+
+    def __init__(self, progress: Callable[[EncodeProgress], None] | None) -> None:
+        self.docs = self.tokens = self.chars = 0
+        self.progress = progress
+
+    def add(self, ids: Encoded, batch_chars: int) -> None:
+        if isinstance(ids, tuple):
+            self.docs += len(ids[1])
+            self.tokens += int(ids[1].sum())
+        else:
+            self.docs += len(ids)
+            self.tokens += sum(map(len, ids))
+        self.chars += batch_chars
+        if self.progress is not None:
+            self.progress(EncodeProgress(docs=self.docs, tokens=self.tokens, chars=self.chars))
+
+
+def _encode_overlapped(
+    batches: Iterable[tuple[list[str], list[str | None], int]],
+    encode: Callable[[list[str]], Encoded],
+    write: Callable[[Encoded, list[str | None]], None],
+    totals: _Totals,
+) -> None:
+    """One worker thread encodes batch *k* while this thread reads batch *k+1* and writes batch *k-1*."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokcli-encode") as pool:
+        pending: tuple[Future[Encoded], list[str | None], int] | None = None
+        for texts, doc_ids, batch_chars in batches:
+            future = pool.submit(encode, texts)
+            if pending is not None:
+                _write_done(pending, write, totals)
+            pending = (future, doc_ids, batch_chars)
+        if pending is not None:
+            _write_done(pending, write, totals)
+
+
+def _write_done(
+    job: tuple[Future[Encoded], list[str | None], int],
+    write: Callable[[Encoded, list[str | None]], None],
+    totals: _Totals,
+) -> None:
+    """Wait for a batch's ids, write them and count them."""
+    future, doc_ids, batch_chars = job
+    ids = future.result()
+    write(ids, doc_ids)
+    totals.add(ids, batch_chars)

@@ -34,7 +34,7 @@ import orjson
 from tokcli.corpus.reader import CorpusConfig
 from tokcli.encode.options import EncodeConfig
 from tokcli.encode.writers import ids_with_eos
-from tokcli.errors import ConfigError, OutputError, UsageError
+from tokcli.errors import OutputError, UsageError
 from tokcli.files import TEMP_PREFIX, atomic_write, sha256_file
 from tokcli.parallel.engine import open_engine, worker_threads
 from tokcli.parallel.options import DEFAULT_SPLIT_SIZE, ScaleConfig
@@ -187,8 +187,106 @@ def encode_shards(
     progress: Callable[[int, int], None] | None = None,
 ) -> ShardResult:
     """Encode ``corpus`` into shards in the folder ``config.output``."""
-    from tokcli.encode.run import _check_config, resolve_eos
-    from tokcli.encode.writers import choose_dtype
+    plan = _plan_run(config, corpus, scale)
+    folder, splits = plan.folder, plan.splits
+    folder.mkdir(exist_ok=True)
+    started = time.monotonic()
+    (folder / MANIFEST).unlink(missing_ok=True)  # a folder with a manifest is complete: not any more
+    remove_leftovers(folder)
+    key_fields = plan.key_fields()
+    keys = [_run_key(key_fields, s) for s in splits]
+    markers = _done_markers(folder, splits, keys) if plan.config.resume else _forget_done(folder, splits)
+    todo = [plan.task(s, key) for s, key in zip(splits, keys, strict=True) if s.index not in markers]
+    try:
+        with open_engine(scale, tasks=len(todo)) as engine:
+            for marker in engine.map(encode_split, todo):
+                markers[marker["split"]["index"]] = marker
+                if progress is not None:
+                    progress(len(markers), len(splits))
+            engine_name, workers = engine.name, engine.workers
+    finally:
+        remove_leftovers(folder)
+    _remove_stale(folder, len(splits))
+    manifest = plan.manifest([markers[s.index] for s in splits])
+    with atomic_write(folder / MANIFEST, "wb") as handle:
+        handle.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
+    return ShardResult(
+        output=folder,
+        splits=len(splits),
+        encoded=len(todo),
+        docs=manifest["docs"],
+        tokens=manifest["tokens"],
+        dtype=plan.dtype,
+        engine=engine_name,
+        workers=workers,
+        wall_s=round(time.monotonic() - started, 3),
+    )
+
+
+@dataclass(frozen=True)
+class _ShardPlan:
+    """A sharded run's checked options: the folder, the tokenizer, the ids' dtype and eos, the splits."""
+
+    config: EncodeConfig  # format "bin"
+    corpus: CorpusConfig
+    folder: Path
+    tokenizer: Any  # LoadedTokenizer
+    eos_id: int | None
+    dtype: str
+    splits: list[Split]
+
+    def key_fields(self) -> dict[str, Any]:
+        """What every split's run key holds besides the split itself (see :func:`_run_key`)."""
+        return {
+            "tokenizer_sha256": self.tokenizer.info.sha256,
+            "tokenizer_engine": self.config.engine,
+            "pattern": self.config.pattern,
+            "add_special_tokens": self.config.add_special_tokens,
+            "dtype": self.dtype,
+            "eos_id": self.eos_id,
+            "reader": {k: v for k, v in asdict(self.corpus).items() if k not in ("inputs",)},
+        }
+
+    def task(self, split: Split, key: str) -> EncodeTask:
+        """The task that encodes ``split`` (sent to a worker: names and options, no tokenizer object)."""
+        config = self.config
+        return EncodeTask(
+            split=split,
+            corpus=self.corpus,
+            tokenizer=config.tokenizer,
+            pattern=config.pattern,
+            tokenizer_engine=config.engine,
+            add_special_tokens=config.add_special_tokens,
+            dtype=self.dtype,
+            eos_id=self.eos_id,
+            threads=config.threads,
+            batch_size=config.batch_size,
+            folder=str(self.folder),
+            key=key,
+        )
+
+    def manifest(self, ordered: list[dict[str, Any]]) -> dict[str, Any]:
+        """The manifest of the done markers of every split, in split order."""
+        return {
+            "format": FORMAT,
+            "version": 1,
+            "tokenizer": {"name": self.tokenizer.name, "sha256": self.tokenizer.info.sha256},
+            "dtype": self.dtype,
+            "byteorder": "little",
+            "eos_id": self.eos_id,
+            "add_special_tokens": self.config.add_special_tokens,
+            "docs": sum(m["docs"] for m in ordered),
+            "tokens": sum(m["tokens"] for m in ordered),
+            "shards": [
+                {k: m[k] for k in ("bin", "idx", "docs", "tokens", "bin_sha256", "idx_sha256", "split")}
+                for m in ordered
+            ],
+        }
+
+
+def _plan_run(config: EncodeConfig, corpus: CorpusConfig, scale: ScaleConfig) -> _ShardPlan:
+    """Check the options and the output folder, load the tokenizer and plan the splits; nothing is written."""
+    from tokcli.encode.run import binary_dtype, check_output_config, resolve_eos
     from tokcli.loading import load_tokenizer
 
     if config.format not in ("auto", "bin"):
@@ -203,91 +301,29 @@ def encode_shards(
     if not folder.parent.is_dir():
         raise OutputError(f"cannot write {folder}: folder {folder.parent} does not exist", hint="create it first")
     tokenizer = load_tokenizer(config.tokenizer, pattern=config.pattern, engine=config.engine)
-    _check_config(tokenizer, _with_format(config, output=str(folder / MANIFEST)))  # a file path, as -f bin needs
+    # a file path, as -f bin needs
+    check_output_config(tokenizer, _with_format(config, output=str(folder / MANIFEST)))
     eos_id = resolve_eos(tokenizer, config.eos)
-    dtype = choose_dtype(config.dtype, tokenizer.vocab_size, eos_id)
-    if dtype == "uint16" and eos_id is not None and eos_id >= 1 << 16:
-        raise ConfigError(f"encode.eos id {eos_id} does not fit uint16", hint="use --dtype uint32")
+    dtype = binary_dtype(config, tokenizer, eos_id)
     splits = plan_splits(corpus, scale.split_size or DEFAULT_SPLIT_SIZE, command="sharded encode (-o DIR/)")
-    folder.mkdir(exist_ok=True)
-    started = time.monotonic()
-    (folder / MANIFEST).unlink(missing_ok=True)  # a folder with a manifest is complete: not any more
-    remove_leftovers(folder)
-    common = {
-        "tokenizer_sha256": tokenizer.info.sha256,
-        "tokenizer_engine": config.engine,
-        "pattern": config.pattern,
-        "add_special_tokens": config.add_special_tokens,
-        "dtype": dtype,
-        "eos_id": eos_id,
-        "reader": {k: v for k, v in asdict(corpus).items() if k not in ("inputs",)},
-    }
-    keys = [_run_key(common, s) for s in splits]
+    return _ShardPlan(config, corpus, folder, tokenizer, eos_id, dtype, splits)
+
+
+def _done_markers(folder: Path, splits: list[Split], keys: list[str]) -> dict[int, dict[str, Any]]:
+    """``--resume``: the done markers of the splits already encoded with the same run key."""
     markers: dict[int, dict[str, Any]] = {}
-    if config.resume:
-        for split, key in zip(splits, keys, strict=True):
-            found = _valid_marker(folder, split.index, key)
-            if found is not None:
-                markers[split.index] = found
-    else:
-        for split in splits:
-            (folder / shard_name(split.index, "done")).unlink(missing_ok=True)
-    todo = [
-        EncodeTask(
-            split=s,
-            corpus=corpus,
-            tokenizer=config.tokenizer,
-            pattern=config.pattern,
-            tokenizer_engine=config.engine,
-            add_special_tokens=config.add_special_tokens,
-            dtype=dtype,
-            eos_id=eos_id,
-            threads=config.threads,
-            batch_size=config.batch_size,
-            folder=str(folder),
-            key=key,
-        )
-        for s, key in zip(splits, keys, strict=True)
-        if s.index not in markers
-    ]
-    try:
-        with open_engine(scale, tasks=len(todo)) as engine:
-            for marker in engine.map(encode_split, todo):
-                markers[marker["split"]["index"]] = marker
-                if progress is not None:
-                    progress(len(markers), len(splits))
-            engine_name, workers = engine.name, engine.workers
-    finally:
-        remove_leftovers(folder)
-    _remove_stale(folder, len(splits))
-    ordered = [markers[s.index] for s in splits]
-    manifest = {
-        "format": FORMAT,
-        "version": 1,
-        "tokenizer": {"name": tokenizer.name, "sha256": tokenizer.info.sha256},
-        "dtype": dtype,
-        "byteorder": "little",
-        "eos_id": eos_id,
-        "add_special_tokens": config.add_special_tokens,
-        "docs": sum(m["docs"] for m in ordered),
-        "tokens": sum(m["tokens"] for m in ordered),
-        "shards": [
-            {k: m[k] for k in ("bin", "idx", "docs", "tokens", "bin_sha256", "idx_sha256", "split")} for m in ordered
-        ],
-    }
-    with atomic_write(folder / MANIFEST, "wb") as handle:
-        handle.write(orjson.dumps(manifest, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n")
-    return ShardResult(
-        output=folder,
-        splits=len(splits),
-        encoded=len(todo),
-        docs=manifest["docs"],
-        tokens=manifest["tokens"],
-        dtype=dtype,
-        engine=engine_name,
-        workers=workers,
-        wall_s=round(time.monotonic() - started, 3),
-    )
+    for split, key in zip(splits, keys, strict=True):
+        found = _valid_marker(folder, split.index, key)
+        if found is not None:
+            markers[split.index] = found
+    return markers
+
+
+def _forget_done(folder: Path, splits: list[Split]) -> dict[int, dict[str, Any]]:
+    """No ``--resume``: remove the splits' done markers, so every split is encoded again (no markers)."""
+    for split in splits:
+        (folder / shard_name(split.index, "done")).unlink(missing_ok=True)
+    return {}
 
 
 def _with_format(config: EncodeConfig, **changes: Any) -> EncodeConfig:

@@ -57,33 +57,62 @@ def parse_merges(raw: Any) -> list[tuple[str, str]]:
     return merges
 
 
+class _NoPlan(Exception):
+    """Why a tokenizer.json is not exactly a tiktoken encoding (raised by the checks below)."""
+
+
 def plan_tiktoken(data: Mapping[str, Any]) -> TiktokenPlan | str:
     """A :class:`TiktokenPlan` for ``data`` (a parsed tokenizer.json), or why none exists."""
     model = data.get("model") or {}
+    try:
+        _check_model(data, model)
+        pattern = _known_pattern(data)
+        added = _added_tokens(data)
+        ranks = _ranks(model, *_token_bytes(model, added))
+    except _NoPlan as why:
+        return str(why)
+    return TiktokenPlan(pattern=pattern, ranks=ranks, special_tokens=added)
+
+
+def _check_model(data: Mapping[str, Any], model: Mapping[str, Any]) -> None:
+    """A plain BPE model (no dropout, subword affixes or byte fallback) and no normalizer."""
     if model.get("type") != "BPE":
-        return f"model is {model.get('type')}, not BPE"
+        raise _NoPlan(f"model is {model.get('type')}, not BPE")
     if model.get("dropout") or model.get("continuing_subword_prefix") or model.get("end_of_word_suffix"):
-        return "BPE uses dropout or a subword prefix/suffix"
+        raise _NoPlan("BPE uses dropout or a subword prefix/suffix")
     if model.get("byte_fallback"):
-        return "BPE uses byte_fallback"
+        raise _NoPlan("BPE uses byte_fallback")
     if data.get("normalizer") is not None:
-        return "tokenizer has a normalizer"
+        raise _NoPlan("tokenizer has a normalizer")
+
+
+def _known_pattern(data: Mapping[str, Any]) -> str:
+    """The pre-tokenizer's regex, a known preset's."""
     pattern = pattern_of(data.get("pre_tokenizer"))
     if pattern is None:
-        return "pre-tokenizer is not ByteLevel with a known regex"
+        raise _NoPlan("pre-tokenizer is not ByteLevel with a known regex")
     if pattern not in KNOWN_REGEXES:
-        return "pre-tokenizer regex is not a known preset"
+        raise _NoPlan("pre-tokenizer regex is not a known preset")
+    return pattern
 
+
+def _added_tokens(data: Mapping[str, Any]) -> dict[str, int]:
+    """Added token -> id; none strips, matches single words only, or is a prefix of another."""
     added: dict[str, int] = {}
     for token in data.get("added_tokens") or []:
         if token.get("lstrip") or token.get("rstrip") or token.get("single_word") or not token.get("content"):
-            return f"added token {token.get('content')!r} uses lstrip/rstrip/single_word"
+            raise _NoPlan(f"added token {token.get('content')!r} uses lstrip/rstrip/single_word")
         added[token["content"]] = int(token["id"])
     contents = sorted(added)
     for a, b in itertools.pairwise(contents):
         if b.startswith(a):
-            return f"added token {a!r} is a prefix of {b!r}"
+            raise _NoPlan(f"added token {a!r} is a prefix of {b!r}")
+    return added
 
+
+def _token_bytes(model: Mapping[str, Any], added: Mapping[str, int]) -> tuple[dict[int, bytes], dict[bytes, int]]:
+    """Id -> bytes of every vocabulary token that is not an added token, and the reverse: byte-level,
+    distinct, and all 256 single bytes among them."""
     vocab: dict[str, int] = model.get("vocab") or {}
     token_bytes: dict[int, bytes] = {}
     for token, token_id in vocab.items():
@@ -91,30 +120,36 @@ def plan_tiktoken(data: Mapping[str, Any]) -> TiktokenPlan | str:
             continue
         data_bytes = byte_level_to_bytes(token)
         if data_bytes is None:
-            return f"vocabulary token {token!r} is not byte-level"
+            raise _NoPlan(f"vocabulary token {token!r} is not byte-level")
         token_bytes[token_id] = data_bytes
     by_bytes = {b: i for i, b in token_bytes.items()}
     if len(by_bytes) != len(token_bytes):
-        return "two vocabulary tokens have the same bytes"
+        raise _NoPlan("two vocabulary tokens have the same bytes")
     if any(bytes([b]) not in by_bytes for b in range(256)):
-        return "not all 256 bytes are in the vocabulary"
+        raise _NoPlan("not all 256 bytes are in the vocabulary")
+    return token_bytes, by_bytes
 
+
+def _ranks(model: Mapping[str, Any], token_bytes: dict[int, bytes], by_bytes: dict[bytes, int]) -> dict[bytes, int]:
+    """tiktoken's ranks: the bytes of the single bytes and of every token a merge creates, by id; the
+    merge list must be the one rank-based BPE implies."""
+    vocab: dict[str, int] = model.get("vocab") or {}
     merges = parse_merges(model.get("merges"))
     created: list[int] = []
     for left, right in merges:
         merged = vocab.get(left + right)
         if merged is None or left not in vocab or right not in vocab:
-            return f"merge {left!r} {right!r} refers to tokens missing from the vocabulary"
+            raise _NoPlan(f"merge {left!r} {right!r} refers to tokens missing from the vocabulary")
         created.append(merged)
     if any(b <= a for a, b in itertools.pairwise(created)):
-        return "merge results are not new tokens with increasing ids"
+        raise _NoPlan("merge results are not new tokens with increasing ids")
     reachable = set(created) | {by_bytes[bytes([b])] for b in range(256)}
     unreachable = [i for i in token_bytes if i not in reachable]
     if unreachable and model.get("ignore_merges"):
-        return "ignore_merges with vocabulary tokens that no merge creates"
+        raise _NoPlan("ignore_merges with vocabulary tokens that no merge creates")
     ranks = {token_bytes[i]: i for i in sorted(reachable)}
     rebuilt, stuck = rebuild_merges(list(ranks), split_bytes)
     expected = [(byte_level_to_bytes(a), byte_level_to_bytes(b)) for a, b in merges]
     if stuck or rebuilt != expected:
-        return "merge list differs from the one rank-based BPE implies"
-    return TiktokenPlan(pattern=pattern, ranks=ranks, special_tokens=added)
+        raise _NoPlan("merge list differs from the one rank-based BPE implies")
+    return ranks

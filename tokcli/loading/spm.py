@@ -15,6 +15,7 @@ from tokcli.spm_model import USER_DEFINED, model_type_of, piece_types
 if TYPE_CHECKING:
     from sentencepiece import SentencePieceProcessor
 
+
 class SpmTokenizer(LoadedTokenizer):
     """A sentencepiece model. ``add_special_tokens`` adds BOS (as HF's Llama tokenizers do), not EOS."""
 

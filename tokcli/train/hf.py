@@ -187,7 +187,7 @@ def train_through_pipe(
 
     real_normalizer = tokenizer.normalizer
     tokenizer.normalizer = unescape_normalizer(real_normalizer)
-    with _parallelism_switch(serial_merges) as to_serial:
+    with parallelism_switch(serial_merges) as to_serial:
         pipe.train_through_pipe(
             lambda path: tokenizer.train([path], trainer=trainer), map(encode_batch, batches), on_input_end=to_serial
         )
@@ -218,7 +218,7 @@ def training_threads(config: TrainConfig) -> int:
 
 
 @contextlib.contextmanager
-def _parallelism_switch(enabled: bool) -> Iterator[Callable[[], None] | None]:
+def parallelism_switch(enabled: bool) -> Iterator[Callable[[], None] | None]:
     """Yield a function that turns tokenizers' parallelism off (None when not enabled or already off).
 
     The variable is changed with libc's ``setenv``, not ``os.environ``: the Rust thread reads it while

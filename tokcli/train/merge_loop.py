@@ -56,14 +56,14 @@ _U64 = 1 << 64
 _ALWAYS = 1 << 64  # usize::MAX: the count HF gives the characters of the initial alphabet
 
 
-def _i32(count: int) -> int:
+def as_i32(count: int) -> int:
     """``count`` as HF's wrapping ``i32`` pair count holds it."""
     return count if -_HALF <= count < _HALF else (count + _HALF) % _I32 - _HALF
 
 
-def _u64(count: int) -> int:
+def as_u64(count: int) -> int:
     """The ``i32`` pair count cast to ``u64`` (``as u64`` sign-extends), as HF's queue compares it."""
-    return count if 0 <= count < _HALF else _i32(count) % _U64
+    return count if 0 <= count < _HALF else as_i32(count) % _U64
 
 
 @dataclass
@@ -127,42 +127,15 @@ def train_bpe(
     max_token_length: int | None = None,
 ) -> BpeModel:
     """HF's ``BpeTrainer`` on (word, count) pairs (a word listed twice counts once, with the sum)."""
-    word_counts: dict[str, int] = {}
-    for word, count in words:
-        word_counts[word] = word_counts.get(word, 0) + count
-
-    table = TokenTable()
-    tokens, ids, add = table.tokens, table.ids, table.add
-    for token in special_tokens:
-        add(token)
-    for char in _alphabet(word_counts, initial_alphabet, limit_alphabet):
-        add(char)
-
-    symbols: list[list[int]] = []
-    freqs: list[int] = []
-    known = ids.get
-    for word, count in word_counts.items():
-        found = list(map(known, word))
-        if None in found:
-            found = [i for i in found if i is not None]
-        if len(found) > 1:  # a word of one symbol has no pair and never changes
-            symbols.append(found)  # type: ignore[arg-type]
-            freqs.append(count)
+    word_counts = _sum_counts(words)
+    table = _initial_table(special_tokens, _alphabet(word_counts, initial_alphabet, limit_alphabet))
+    symbols, freqs = _word_symbols(word_counts, table.ids)
     del word_counts
-
-    pair_counts, where = count_pairs(symbols, freqs)
-    # A queue entry keeps its words as an array of indices, not a set (a one-word set takes 216 bytes,
-    # the array 68): the words of an entry are distinct and only iterated, in any order.
-    heap: list[tuple[int, int, int, array[int]]] = []
-    while where:
-        key, holders = where.popitem()
-        count = pair_counts[key]
-        if _i32(count) > 0:
-            heap.append((-_u64(count), key, len(heap), array("I", holders)))
-    del where
-    heapq.heapify(heap)
+    pair_counts, heap = _initial_queue(symbols, freqs)
     seq = len(heap)  # ties between entries of the same pair and count: the older pops first
 
+    # The merge loop (the hot path: kept in one piece, every name local)
+    tokens, add = table.tokens, table.add
     lengths = [len(token) for token in tokens]
     capped = max_token_length is not None
     limit = max_token_length or 0
@@ -177,7 +150,7 @@ def train_bpe(
         stored, key, _, positions = pop(heap)
         count = pair_counts[key]
         if not 0 <= count < _HALF:
-            count = _u64(count)
+            count = as_u64(count)
         if -stored != count:
             push(heap, (-count, key, seq, positions))
             seq += 1
@@ -198,10 +171,69 @@ def train_bpe(
             count = pair_counts[pair]
             if 0 < count < _HALF:
                 push(heap, (-count, pair, seq, array("I", made)))
-            elif _i32(count) > 0:
-                push(heap, (-_u64(count), pair, seq, array("I", made)))
+            elif as_i32(count) > 0:
+                push(heap, (-as_u64(count), pair, seq, array("I", made)))
             seq += 1
 
+    return BpeModel(tokens=tokens, merges=_merge_list(tokens, emitted), emitted=len(emitted), stop_reason=stop_reason)
+
+
+def _sum_counts(words: Iterable[tuple[str, int]]) -> dict[str, int]:
+    """Word -> count, a word listed twice with the sum of its counts."""
+    word_counts: dict[str, int] = {}
+    for word, count in words:
+        word_counts[word] = word_counts.get(word, 0) + count
+    return word_counts
+
+
+def _initial_table(special_tokens: Sequence[str], alphabet: list[str]) -> TokenTable:
+    """The first ids: the special tokens in order (duplicates once), then the alphabet."""
+    table = TokenTable()
+    for token in special_tokens:
+        table.add(token)
+    for char in alphabet:
+        table.add(char)
+    return table
+
+
+def _word_symbols(word_counts: dict[str, int], ids: dict[str, int]) -> tuple[list[list[int]], list[int]]:
+    """Each word of two symbols or more as the ids of its characters (those outside the alphabet
+    dropped), and its count."""
+    symbols: list[list[int]] = []
+    freqs: list[int] = []
+    known = ids.get
+    for word, count in word_counts.items():
+        found = list(map(known, word))
+        if None in found:
+            found = [i for i in found if i is not None]
+        if len(found) > 1:  # a word of one symbol has no pair and never changes
+            symbols.append(found)  # type: ignore[arg-type]
+            freqs.append(count)
+    return symbols, freqs
+
+
+def _initial_queue(
+    symbols: list[list[int]], freqs: list[int]
+) -> tuple[dict[int, int], list[tuple[int, int, int, array[int]]]]:
+    """The pair counts of the words, and the queue: one entry per pair with a positive count, holding
+    the words where it occurs."""
+    pair_counts, where = count_pairs(symbols, freqs)
+    # A queue entry keeps its words as an array of indices, not a set (a one-word set takes 216 bytes,
+    # the array 68): the words of an entry are distinct and only iterated, in any order.
+    heap: list[tuple[int, int, int, array[int]]] = []
+    while where:
+        key, holders = where.popitem()
+        count = pair_counts[key]
+        if as_i32(count) > 0:
+            heap.append((-as_u64(count), key, len(heap), array("I", holders)))
+    del where
+    heapq.heapify(heap)
+    return pair_counts, heap
+
+
+def _merge_list(tokens: list[str], emitted: list[int]) -> list[tuple[str, str]]:
+    """The merges of the emitted pair keys as tokenizer.json lists them: a pair merged at two steps
+    once, at its last step (HF stores merges in a map keyed by pair)."""
+    mask = MAX_TOKENS - 1
     last = {key: step for step, key in enumerate(emitted)}
-    merges = [(tokens[key >> PAIR_SHIFT], tokens[key & mask]) for step, key in enumerate(emitted) if last[key] == step]
-    return BpeModel(tokens=tokens, merges=merges, emitted=len(emitted), stop_reason=stop_reason)
+    return [(tokens[key >> PAIR_SHIFT], tokens[key & mask]) for step, key in enumerate(emitted) if last[key] == step]

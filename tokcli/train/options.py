@@ -89,6 +89,17 @@ class TrainConfig:
 
 def validate(config: TrainConfig) -> None:
     """Reject impossible or conflicting options before any data is read; nothing is written."""
+    _check_values(config)
+    if config.is_spm:
+        _check_spm_options(config)
+    else:
+        _check_hf_options(config)
+    _check_from_counts(config)
+    _check_superword(config)
+
+
+def _check_values(config: TrainConfig) -> None:
+    """The output is given and every number is in range."""
     if not config.output:
         raise UsageError("train needs an output path", hint="give -o/--output FILE (.json for hf-*, .model for spm-*)")
     if config.vocab_size < 2:
@@ -105,63 +116,79 @@ def validate(config: TrainConfig) -> None:
         raise ConfigError("train.special_tokens lists a token twice")
     if "none" in config.normalizer and len(config.normalizer) > 1:
         raise ConfigError("train.normalizer 'none' cannot be combined with other normalizers")
-    if config.is_spm:
-        for name in ("preset", "limit_alphabet", "superword_transition"):
-            if getattr(config, name) is not None:
-                raise UsageError(
-                    f"--{name.replace('_', '-')} applies to hf-* backends, not {config.backend}",
-                    hint="drop it or choose an hf-* backend",
-                )
-        if config.digits in ("ltr3", "rtl3"):
+
+
+def _check_spm_options(config: TrainConfig) -> None:
+    """spm-* backends: no hf-only option, digits split singly at most."""
+    for name in ("preset", "limit_alphabet", "superword_transition"):
+        if getattr(config, name) is not None:
             raise UsageError(
-                f"--digits {config.digits} needs an hf-* backend", hint="sentencepiece can only split digits singly"
+                f"--{name.replace('_', '-')} applies to hf-* backends, not {config.backend}",
+                hint="drop it or choose an hf-* backend",
             )
-    else:
-        for name in ("character_coverage", "byte_fallback"):
-            if getattr(config, name) is not None:
-                raise UsageError(
-                    f"--{name.replace('_', '-')} applies to spm-* backends, not {config.backend}",
-                    hint="drop it or choose an spm-* backend",
-                )
-        if config.preset is not None and config.backend != "hf-bpe":
-            raise UsageError(f"--preset applies to hf-bpe, not {config.backend}", hint="drop --preset")
-        if config.backend == "hf-bpe":
-            floor = BYTE_ALPHABET + len(config.special_tokens)
-            if config.vocab_size < floor:
-                raise ConfigError(
-                    f"train.vocab_size {config.vocab_size} is below the byte alphabet plus special tokens ({floor})",
-                    hint=f"use --vocab-size {floor} or more",
-                )
-    if config.from_counts is not None:
-        if config.backend not in COUNTS_BACKENDS:
-            raise UsageError(
-                f"--from-counts trains {' and '.join(COUNTS_BACKENDS)}, not {config.backend}",
-                hint="train that backend on the corpus itself",
-            )
-        if config.superword_transition is not None:
-            raise UsageError(
-                "--superword-transition cannot train from counts (superwords span pre-tokens)",
-                hint="train on the corpus itself",
-            )
-        if config.from_counts_method == "merge-loop" and config.backend != "hf-bpe":
-            raise UsageError(
-                f"--from-counts-method merge-loop trains hf-bpe, not {config.backend}",
-                hint="drop --from-counts-method (spm-bpe reads the counts directly)",
-            )
-    elif config.from_counts_method is not None:
+    if config.digits in ("ltr3", "rtl3"):
         raise UsageError(
-            "--from-counts-method needs --from-counts", hint="drop it, or train from a 'tokcli count' folder"
+            f"--digits {config.digits} needs an hf-* backend", hint="sentencepiece can only split digits singly"
+        )
+
+
+def _check_hf_options(config: TrainConfig) -> None:
+    """hf-* backends: no spm-only option, --preset for hf-bpe only, whose vocabulary holds the bytes."""
+    for name in ("character_coverage", "byte_fallback"):
+        if getattr(config, name) is not None:
+            raise UsageError(
+                f"--{name.replace('_', '-')} applies to spm-* backends, not {config.backend}",
+                hint="drop it or choose an spm-* backend",
+            )
+    if config.preset is not None and config.backend != "hf-bpe":
+        raise UsageError(f"--preset applies to hf-bpe, not {config.backend}", hint="drop --preset")
+    if config.backend == "hf-bpe":
+        floor = BYTE_ALPHABET + len(config.special_tokens)
+        if config.vocab_size < floor:
+            raise ConfigError(
+                f"train.vocab_size {config.vocab_size} is below the byte alphabet plus special tokens ({floor})",
+                hint=f"use --vocab-size {floor} or more",
+            )
+
+
+def _check_from_counts(config: TrainConfig) -> None:
+    """--from-counts: a backend that trains from counts, no superwords; --from-counts-method needs it."""
+    if config.from_counts is None:
+        if config.from_counts_method is not None:
+            raise UsageError(
+                "--from-counts-method needs --from-counts", hint="drop it, or train from a 'tokcli count' folder"
+            )
+        return
+    if config.backend not in COUNTS_BACKENDS:
+        raise UsageError(
+            f"--from-counts trains {' and '.join(COUNTS_BACKENDS)}, not {config.backend}",
+            hint="train that backend on the corpus itself",
         )
     if config.superword_transition is not None:
-        if config.backend != "hf-bpe":
-            raise UsageError("--superword-transition needs --backend hf-bpe")
-        if config.superword_transition >= config.vocab_size:
-            raise UsageError(
-                f"--superword-transition {config.superword_transition} must be below --vocab-size {config.vocab_size}"
-            )
-        floor = BYTE_ALPHABET + len(config.special_tokens)
-        if config.superword_transition < floor:
-            raise ConfigError(
-                f"train.superword_transition {config.superword_transition} is below the byte alphabet plus "
-                f"special tokens ({floor})"
-            )
+        raise UsageError(
+            "--superword-transition cannot train from counts (superwords span pre-tokens)",
+            hint="train on the corpus itself",
+        )
+    if config.from_counts_method == "merge-loop" and config.backend != "hf-bpe":
+        raise UsageError(
+            f"--from-counts-method merge-loop trains hf-bpe, not {config.backend}",
+            hint="drop --from-counts-method (spm-bpe reads the counts directly)",
+        )
+
+
+def _check_superword(config: TrainConfig) -> None:
+    """--superword-transition: hf-bpe, between the byte alphabet (plus special tokens) and the vocabulary size."""
+    if config.superword_transition is None:
+        return
+    if config.backend != "hf-bpe":
+        raise UsageError("--superword-transition needs --backend hf-bpe")
+    if config.superword_transition >= config.vocab_size:
+        raise UsageError(
+            f"--superword-transition {config.superword_transition} must be below --vocab-size {config.vocab_size}"
+        )
+    floor = BYTE_ALPHABET + len(config.special_tokens)
+    if config.superword_transition < floor:
+        raise ConfigError(
+            f"train.superword_transition {config.superword_transition} is below the byte alphabet plus "
+            f"special tokens ({floor})"
+        )

@@ -105,11 +105,11 @@ def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path, *
     from tokcli.train.pipe import PIPE_PATH
 
     if feed == "pipe" and PIPE_PATH is not None and training_threads(config) > 1:
-        return run_spm_trainer(config, output, lambda scratch: {}, stream=map(_lines_bytes, batches))
+        return run_spm_trainer(config, output, lambda scratch: {}, stream=map(batch_lines_bytes, batches))
 
     def sentences() -> Iterator[str]:
         for batch in batches:
-            yield from _sentences(batch)[0]
+            yield from batch_sentences(batch)[0]
 
     return run_spm_trainer(config, output, lambda scratch: {"sentence_iterator": sentences()})
 
@@ -118,7 +118,7 @@ def train_spm(config: TrainConfig, batches: Iterable[list[str]], output: Path, *
 _OTHER_BREAKS = ("\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
-def _sentences(batch: list[str]) -> tuple[list[str], str | None]:
+def batch_sentences(batch: list[str]) -> tuple[list[str], str | None]:
     """The sentences of a batch of documents: the lines of every document (``str.splitlines``) that are
     not blank; and, when they are the documents themselves, the batch joined by newlines (else None).
 
@@ -135,11 +135,11 @@ def _sentences(batch: list[str]) -> tuple[list[str], str | None]:
     return list(filter(str.strip, text.splitlines())), None
 
 
-def _lines_bytes(batch: list[str]) -> bytes:
+def batch_lines_bytes(batch: list[str]) -> bytes:
     """The sentences of a batch, one per line, as UTF-8."""
     from tokcli.train.hf import encode_utf8
 
-    lines, text = _sentences(batch)
+    lines, text = batch_sentences(batch)
     if text is None:
         text = "\n".join(lines)
     return encode_utf8(text + "\n") if lines else b""
@@ -170,41 +170,12 @@ def run_spm_trainer(
 
     options = spm_options(config)
     vocab_path = output.with_suffix(".vocab")
+    scratch = _make_scratch(output)
     try:
-        scratch = tempfile.mkdtemp(prefix=".tokcli-spm-", dir=output.parent)
-    except OSError as exc:
-        raise OutputError(f"cannot write in {output.parent}: {exc.strerror}") from exc
-    try:
-        prefix = Path(scratch) / "m"
-        # The .model stores model_prefix in its TrainerSpec: a relative prefix (trained from inside the
-        # scratch folder) keeps the random folder name out of it, so reruns give byte-identical files.
-        previous_cwd = os.getcwd()
-        try:
-            if stream is not None:
-                # The corpus is read while sentencepiece trains, so the working folder stays as it is
-                # (relative input paths); the absolute prefix is replaced by "m" in the model below.
-                from tokcli.train.pipe import train_through_pipe
-
-                def train(path: str) -> None:
-                    spm.SentencePieceTrainer.train(input=path, model_prefix=str(prefix), **options)
-
-                train_through_pipe(train, stream)
-                fix_model = _as_if_not_piped
-            else:
-                inputs = source(Path(scratch))
-                os.chdir(scratch)
-                spm.SentencePieceTrainer.train(model_prefix="m", **inputs, **options)
-        except TokcliError:
-            raise
-        except RuntimeError as exc:
-            message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            from tokcli.errors import ConfigError
-
-            raise ConfigError(
-                f"sentencepiece could not train: {message}", hint="check --vocab-size and the corpus"
-            ) from None
-        finally:
-            os.chdir(previous_cwd)
+        prefix = scratch / "m"
+        _train_in(scratch, options, source, stream)
+        if stream is not None:
+            fix_model = _as_if_not_piped
         if config.backend not in THREADS_CHANGE_RESULT and options["num_threads"] != SPM_NUM_THREADS:
             # num_threads only set the CPU use: the file records the fixed value, as on any machine
             fix_model = _then(fix_model, record_fixed_threads)
@@ -214,10 +185,63 @@ def run_spm_trainer(
         os.replace(prefix.with_suffix(".vocab"), vocab_path)
         os.replace(prefix.with_suffix(".model"), output)
     finally:
-        for leftover in Path(scratch).glob("*"):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
-        with contextlib.suppress(OSError):
-            os.rmdir(scratch)
+        _remove_scratch(scratch)
     processor = spm.SentencePieceProcessor(model_file=str(output))
     return {"vocab_size": processor.get_piece_size(), "vocab_file": str(vocab_path)}
+
+
+def _make_scratch(output: Path) -> Path:
+    """A new scratch folder next to ``output`` (same file system, so the results move atomically)."""
+    try:
+        return Path(tempfile.mkdtemp(prefix=".tokcli-spm-", dir=output.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write in {output.parent}: {exc.strerror}") from exc
+
+
+def _train_in(
+    scratch: Path,
+    options: dict[str, Any],
+    source: Callable[[Path], dict[str, Any]],
+    stream: Iterable[bytes] | None,
+) -> None:
+    """Run sentencepiece's trainer into ``scratch/m.model`` and ``m.vocab``; its errors as ConfigError."""
+    import sentencepiece as spm
+
+    prefix = scratch / "m"
+    # The .model stores model_prefix in its TrainerSpec: a relative prefix (trained from inside the
+    # scratch folder) keeps the random folder name out of it, so reruns give byte-identical files.
+    previous_cwd = os.getcwd()
+    try:
+        if stream is not None:
+            # The corpus is read while sentencepiece trains, so the working folder stays as it is
+            # (relative input paths); the absolute prefix is replaced by "m" in the model (_as_if_not_piped).
+            from tokcli.train.pipe import train_through_pipe
+
+            def train(path: str) -> None:
+                spm.SentencePieceTrainer.train(input=path, model_prefix=str(prefix), **options)
+
+            train_through_pipe(train, stream)
+        else:
+            inputs = source(scratch)
+            os.chdir(scratch)
+            spm.SentencePieceTrainer.train(model_prefix="m", **inputs, **options)
+    except TokcliError:
+        raise
+    except RuntimeError as exc:
+        message = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        from tokcli.errors import ConfigError
+
+        raise ConfigError(
+            f"sentencepiece could not train: {message}", hint="check --vocab-size and the corpus"
+        ) from None
+    finally:
+        os.chdir(previous_cwd)
+
+
+def _remove_scratch(scratch: Path) -> None:
+    """Remove the scratch folder and whatever is left in it (a failed run's files)."""
+    for leftover in scratch.glob("*"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+    with contextlib.suppress(OSError):
+        os.rmdir(scratch)
