@@ -113,11 +113,11 @@ def train(texts: list[str], vocab: int, out: Path) -> float:
     return time.monotonic() - started
 
 
-def run_trial(args: argparse.Namespace, trial: int, sources: list[Path], work: Path) -> list[dict[str, Any]]:
-    from tokcli.bpe.pairs import pair_key
-    from tokcli.mixture import count_categories, hf_pretokenizer, read_hf_merges, solve_mixture, to_byte_shares
-    from tokcli.mixture.merges import MergeTable
-
+def train_trial(
+    args: argparse.Namespace, trial: int, sources: list[Path], work: Path
+) -> tuple[dict[str, list[str]], dict[str, float], Path, float]:
+    """A trial's tokenizer, trained on a random mixture of one half of each chosen category: the other
+    halves (the samples), the true byte shares, the tokenizer's path and the training seconds."""
     rng = random.Random(f"{args.seed}/{args.set}/{args.n}/{trial}")
     chosen = sorted(rng.sample(sources, args.n))
     weights = dict(zip((p.stem for p in chosen), random_simplex(args.n, rng), strict=True))
@@ -128,6 +128,15 @@ def run_trial(args: argparse.Namespace, trial: int, sources: list[Path], work: P
     texts, truth = build_mixture(train_half, weights, int(args.train_mb * 1e6))
     path = work / f"tok{trial}.json"
     train_seconds = train(texts, args.vocab, path)
+    return test_half, truth, path, train_seconds
+
+
+def run_trial(args: argparse.Namespace, trial: int, sources: list[Path], work: Path) -> list[dict[str, Any]]:
+    from tokcli.bpe.pairs import pair_key
+    from tokcli.mixture import count_categories, hf_pretokenizer, read_hf_merges, solve_mixture, to_byte_shares
+    from tokcli.mixture.merges import MergeTable
+
+    test_half, truth, path, train_seconds = train_trial(args, trial, sources, work)
     table = MergeTable.build(read_hf_merges(path))
     spec = hf_pretokenizer(path)
     t_max = min(max(args.merges), len(table.merges))

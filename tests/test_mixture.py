@@ -30,7 +30,7 @@ from tokcli.mixture import (
     replay,
     solve_mixture,
 )
-from tokcli.mixture.lp import SCALE
+from tokcli.mixture.lp.tuning import SCALE
 from tokcli.pretok.presets import PRESETS
 
 DATA = Path(__file__).parent / "data"
@@ -288,27 +288,27 @@ def test_lazy_constraints_reach_the_full_lp_optimum(
     the worst step of each violated segment per round)."""
     from scipy.optimize import linprog
 
-    from tokcli.mixture import lp
+    from tokcli.mixture.lp import highs, tuning
 
     if ipm_stops_short:
-        quiet_highs = lp._quiet_highs
+        new_highs = highs.new_highs
 
         def stopping_early() -> Any:
-            highs = quiet_highs()
-            highs.setOptionValue("ipm_iteration_limit", 1)
-            return highs
+            solver = new_highs()
+            solver.setOptionValue("ipm_iteration_limit", 1)
+            return solver
 
-        monkeypatch.setattr(lp, "_quiet_highs", stopping_early)
+        monkeypatch.setattr(highs, "new_highs", stopping_early)
 
-    monkeypatch.setattr(lp, "PHASE_START", phase_start)
-    monkeypatch.setattr(lp, "PHASE_GROWTH", 2)
-    monkeypatch.setattr(lp, "PHASE_STOP", 0.5)
-    monkeypatch.setattr(lp, "PRUNE_MIN", 1)  # prune (main LP and cover) at every round, as big runs do
-    monkeypatch.setattr(lp, "COVER_PRUNE_MIN", 1)
-    monkeypatch.setattr(lp, "IPM_MIN_ROWS", 1)  # a round that doubles the model's rows is solved by IPM
+    monkeypatch.setattr(tuning, "PHASE_START", phase_start)
+    monkeypatch.setattr(tuning, "PHASE_GROWTH", 2)
+    monkeypatch.setattr(tuning, "PHASE_STOP", 0.5)
+    monkeypatch.setattr(tuning, "PRUNE_MIN", 1)  # prune (main LP and cover) at every round, as big runs do
+    monkeypatch.setattr(tuning, "COVER_PRUNE_MIN", 1)
+    monkeypatch.setattr(tuning, "IPM_MIN_ROWS", 1)  # a round that doubles the model's rows is solved by IPM
     if split_depth is not None:
-        monkeypatch.setattr(lp, "SPLIT_DEPTH", split_depth)
-        monkeypatch.setattr(lp, "COVER_SPLIT_DEPTH", split_depth)
+        monkeypatch.setattr(tuning, "SPLIT_DEPTH", split_depth)
+        monkeypatch.setattr(tuning, "COVER_SPLIT_DEPTH", split_depth)
 
     rng = random.Random(7)
     alphabet = b"abcde"
@@ -364,7 +364,7 @@ def test_select_takes_the_worst_under_the_caps_even_past_the_sorted_head() -> No
     """The round's pick sorts only the worst 8 x per_round candidates first and widens that window when
     the caps reject them; it must pick exactly what a full stable sort followed by the greedy would,
     or a round could come back empty while violations remain (and the LP stop early)."""
-    from tokcli.mixture.lp import _select
+    from tokcli.mixture.lp.sweep import select_constraints
 
     rng = np.random.default_rng(3)
     stride = 1000
@@ -387,13 +387,13 @@ def test_select_takes_the_worst_under_the_caps_even_past_the_sorted_head() -> No
             expected.append((t, p))
             if len(expected) == per_round:
                 break
-        got = _select(steps, pairs, excess, known, stride, per_step, per_pair, per_round)
+        got = select_constraints(steps, pairs, excess, known, stride, per_step, per_pair, per_round)
         assert got == expected
         assert got  # every case has something left to take
     # the 100 worst candidates all compete with pair 0: one is taken, the rest are past the first window
     steps, pairs = np.arange(300) % 40, np.where(np.arange(300) < 100, 0, np.arange(300))
     excess = np.linspace(10.0, 1.0, 300)
-    got = _select(steps, pairs, excess, set(), stride, 2, 1, 5)
+    got = select_constraints(steps, pairs, excess, set(), stride, 2, 1, 5)
     assert got == [(0, 0), (20, 100), (21, 101), (22, 102), (23, 103)]
 
 
