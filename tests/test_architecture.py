@@ -18,7 +18,7 @@ PACKAGE = ROOT / "tokcli"
 # layers only, or units of its own layer where the layer says so. Command cores never import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__main__",),
-    ("cli",),
+    ("cli", "api"),  # the command line, and the library's public API (re-exported by tokcli/__init__.py)
     ("train", "encode", "compare", "mixture"),  # one command's core each
     ("counts",),  # the count command's core and the counts store, read by train and mixture
     ("parallel",),  # engines and split planning
