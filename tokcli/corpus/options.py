@@ -138,6 +138,7 @@ class ReadOptions:
 
     @classmethod
     def of(cls, config: CorpusConfig, batch_size: int) -> ReadOptions:
+        """The reading options of ``config``, with ``batch_size`` documents per batch."""
         return cls(
             batch_size=batch_size,
             format=config.format,

@@ -167,6 +167,7 @@ class Corpus:
         return mix_sources(streams, cfg, options.batch_size, self.stats)
 
     def _read(self, item: InputFile, options: ReadOptions) -> Iterator[RawBatch]:
+        """One input by the reader of its format; stdin is opened (once) and sniffed first."""
         if item.kind == "stdin":
             item = stdin_input(self._take_stdin(), options.format)
         yield from read_input(item, options)
