@@ -167,7 +167,7 @@ def worker(case: str, tokenizer: Path, data: Path, out: Path) -> dict[str, objec
     engine = case
     if case == "tokcli":
         sys.path.insert(0, str(ROOT))
-        from tokcli.corpus.reader import Corpus, CorpusConfig
+        from tokcli.corpus import Corpus, CorpusConfig
         from tokcli.encode import EncodeConfig, corpus_documents, encode_documents
         from tokcli.loading import load_tokenizer
 
@@ -179,7 +179,7 @@ def worker(case: str, tokenizer: Path, data: Path, out: Path) -> dict[str, objec
         tokens = result.tokens
     elif case == "tokcli-tokenizers":
         sys.path.insert(0, str(ROOT))
-        from tokcli.corpus.reader import Corpus, CorpusConfig
+        from tokcli.corpus import Corpus, CorpusConfig
         from tokcli.encode import EncodeConfig, corpus_documents, encode_documents
         from tokcli.loading import load_tokenizer
 

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench_encode import build_input  # noqa: E402
 
-from tokcli.corpus.reader import Corpus, CorpusConfig  # noqa: E402
+from tokcli.corpus import Corpus, CorpusConfig  # noqa: E402
 from tokcli.counts.count import (  # noqa: E402
     CountConfig,
     counts_sha256,

@@ -113,7 +113,7 @@ def main() -> int:
         result = run([*encode, str(root)])
         ok &= report(f"{args.files}-files-encode-count", result, 0, f"in {args.files} documents")
         eager = (
-            "from tokcli.corpus.formats import resolve_inputs; import sys;"
+            "from tokcli.corpus.inputs import resolve_inputs; import sys;"
             f" print(len(resolve_inputs(({str(root)!r},), 'auto')))"
         )
         ok &= report(

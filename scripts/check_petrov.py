@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from tokcli.compare import CompareConfig, plan_corpora, run_compare
-from tokcli.corpus.reader import CorpusConfig
+from tokcli.corpus import CorpusConfig
 from tokcli.loading import load_tokenizer
 
 # Published column -> tokenizer file under reference/ (add more when their files are available).

@@ -18,7 +18,7 @@ from tokcli.compare.options import CompareConfig
 from tokcli.compare.plan import plan_corpora
 from tokcli.compare.run import run_compare
 from tokcli.compare.summary import probe_digit_style
-from tokcli.corpus.reader import CorpusConfig
+from tokcli.corpus import CorpusConfig
 from tokcli.errors import InputError
 from tokcli.loading.base import LoadedTokenizer, TokenizerInfo
 from tokcli.metrics import MetricsAccumulator
@@ -204,7 +204,7 @@ DATA = Path(__file__).parent / "data"
 def test_fast_path_equals_character_offsets_on_udhr(spec: str) -> None:
     """compare's byte-position path gives exactly the metrics of the character-offset reference path
     on every UDHR language (byte-level BPE, sentencepiece with dummy prefix and byte fallback)."""
-    from tokcli.corpus.reader import Corpus
+    from tokcli.corpus import Corpus
     from tokcli.loading import load_tokenizer
     from tokcli.metrics import TextBatch
 

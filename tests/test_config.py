@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tokcli.config import parse_size, read_yaml, resolve_config
-from tokcli.corpus.reader import CorpusConfig, MixSource
+from tokcli.corpus import CorpusConfig, MixSource
 from tokcli.errors import ConfigError
 
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokcli.corpus.reader import Corpus, CorpusConfig, CorpusStats, Document, MixSource
+from tokcli.corpus import Corpus, CorpusConfig, CorpusStats, Document, MixSource
 from tokcli.errors import ConfigError, InputError, UsageError
 
 DATA = Path(__file__).parent / "data"
@@ -83,9 +83,9 @@ def test_blank_line_paragraphs(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("block", [7, 1000])
 def test_documents_across_read_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
-    from tokcli.corpus import formats as corpus_formats
+    from tokcli.corpus import streams as corpus_streams
 
-    monkeypatch.setattr(corpus_formats, "BLOCK", block)  # multi-byte characters straddle block ends
+    monkeypatch.setattr(corpus_streams, "BLOCK", block)  # multi-byte characters straddle block ends
     paras = [f"paragraph {i} " + "ωορδ " * (i % 50) + "終" for i in range(300)]
     path = tmp_path / "big.txt"
     path.write_text("\n\n".join(paras), encoding="utf-8")

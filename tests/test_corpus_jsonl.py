@@ -1,5 +1,5 @@
 """The JSON lines reader's block path gives exactly what its line-by-line reference gives: the same
-documents and ids, the same batches, the same error after the same documents (corpus_formats._JsonlReader)."""
+documents and ids, the same batches, the same error after the same documents (tokcli.corpus.jsonl.JsonlReader)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokcli.corpus import formats as corpus_formats
-from tokcli.corpus.formats import RawBatch, _JsonlReader, read_jsonl
+from tokcli.corpus import streams as corpus_streams
+from tokcli.corpus.batch import RawBatch
+from tokcli.corpus.jsonl import JsonlReader, read_jsonl
 from tokcli.errors import InputError
 
 DATA = Path(__file__).parent / "data"
@@ -54,7 +55,7 @@ def outcome(
     data: bytes, fast: bool, *, limit: int, keep_empty: bool, errors: str
 ) -> tuple[list[tuple[str, str | None]], str | None]:
     """Documents (text, id) read before the end or the error, and the error message."""
-    reader = _JsonlReader("f.jsonl", None, "text", "id", errors, keep_empty, limit)
+    reader = JsonlReader("f.jsonl", None, "text", "id", errors, keep_empty, limit)
     stream = io.BytesIO(data)
     chunks = reader.chunks(stream) if fast else reader.lines(io.BufferedReader(stream))
     got: list[tuple[str, str | None]] = []
@@ -78,7 +79,7 @@ def test_block_path_equals_the_line_reference(
     data: bytes, block: int, limit: int, keep_empty: bool, errors: str
 ) -> None:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(corpus_formats, "BLOCK", block)
+        patch.setattr(corpus_streams, "BLOCK", block)
         fast = outcome(data, True, limit=limit, keep_empty=keep_empty, errors=errors)
     assert fast == outcome(data, False, limit=limit, keep_empty=keep_empty, errors=errors)
 
@@ -88,7 +89,7 @@ def test_batches_and_ids_on_a_real_file(monkeypatch: pytest.MonkeyPatch) -> None
     data = data + b"\n" + data.replace(b'"id"', b'"x"')  # a blank line, then records without ids
 
     def batches(block: int) -> list[tuple[list[str], list[str | None] | None]]:
-        monkeypatch.setattr(corpus_formats, "BLOCK", block)
+        monkeypatch.setattr(corpus_streams, "BLOCK", block)
         read = read_jsonl(io.BufferedReader(io.BytesIO(data)), "f", None, "s", "text", "id", "strict", 7)
         return [(batch.texts, batch.ids) for batch in read if isinstance(batch, RawBatch)]
 
@@ -99,7 +100,7 @@ def test_batches_and_ids_on_a_real_file(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_a_line_longer_than_the_limit_is_never_read_whole(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(corpus_formats, "BLOCK", 16)
+    monkeypatch.setattr(corpus_streams, "BLOCK", 16)
     reads: list[int] = []
 
     class Counting(io.BytesIO):
@@ -108,7 +109,7 @@ def test_a_line_longer_than_the_limit_is_never_read_whole(monkeypatch: pytest.Mo
             return super().read(size)
 
     data = b'{"text": "ok"}\n{"text": "' + b"x" * 10_000 + b'"}\n'
-    reader = _JsonlReader("f", None, "text", "id", "strict", False, 100)
+    reader = JsonlReader("f", None, "text", "id", "strict", False, 100)
     with pytest.raises(InputError, match=r"^f:2: .* is longer than --max-line-bytes"):
         for _ in reader.chunks(Counting(data)):
             pass

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tokcli.bpe.byte_level import render_token
-from tokcli.corpus.reader import Document
+from tokcli.corpus import Document
 from tokcli.encode import (
     DecodeConfig,
     EncodeConfig,
@@ -360,7 +360,7 @@ def test_decode_config_defaults() -> None:
 
 
 def test_encode_from_the_corpus_reader(tmp_path: Path) -> None:
-    from tokcli.corpus.reader import Corpus, CorpusConfig
+    from tokcli.corpus import Corpus, CorpusConfig
 
     corpus = Corpus(CorpusConfig(inputs=(str(DATA / "parallel" / "udhr" / "eng.jsonl"),)))
     documents = list(corpus.documents())

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tokcli.cli.options import CORPUS_RENAMES  # noqa: F401  (imports the CLI layer like a real run)
 from tokcli.config import resolve_config
-from tokcli.corpus.reader import Corpus, CorpusConfig
+from tokcli.corpus import Corpus, CorpusConfig
 from tokcli.errors import TokcliError
 from tokcli.train.options import TrainConfig
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tokcli.cli.app import main
-from tokcli.corpus.reader import Corpus, CorpusConfig
+from tokcli.corpus import Corpus, CorpusConfig
 from tokcli.counts.count import CountConfig, counts_sha256, iter_counts, parse_pretok, run_count, word_counter
 from tokcli.errors import ExitCode, UsageError
 from tokcli.parallel.options import ScaleConfig
@@ -209,7 +209,7 @@ def test_count_tasks_do_not_import_pandas(tmp_path: Path) -> None:
 
     code = f"""
 import sys
-from tokcli.corpus.reader import CorpusConfig
+from tokcli.corpus import CorpusConfig
 from tokcli.counts.count import CountConfig, run_count
 from tokcli.parallel.options import ScaleConfig
 config = CountConfig(output={str(tmp_path / "c")!r}, by="source")
@@ -218,7 +218,7 @@ print("pandas" in sys.modules)
 """
     spill_run = f"""
 import sys, pathlib
-from tokcli.corpus.reader import CorpusConfig
+from tokcli.corpus import CorpusConfig
 from tokcli.counts import count
 from tokcli.parallel.plan import plan_splits
 corpus = CorpusConfig(inputs={list(CORPUS)!r})

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokcli.corpus.reader import Corpus, CorpusConfig
+from tokcli.corpus import Corpus, CorpusConfig
 from tokcli.counts.count import parse_pretok, word_counter
 from tokcli.pretok.hf import DIGIT_PATTERNS, NO_PRESET_PATTERN, bpe_pre_tokenizer, hf_normalizer
 from tokcli.pretok.presets import PRESETS

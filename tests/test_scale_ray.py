@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tokcli.corpus.reader import CorpusConfig
+from tokcli.corpus import CorpusConfig
 from tokcli.counts.count import CountConfig, counts_sha256, run_count
 from tokcli.errors import UsageError
 from tokcli.parallel.options import ScaleConfig

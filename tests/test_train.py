@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tokcli.cli.app import main
-from tokcli.corpus.reader import Corpus, CorpusConfig, MixSource
+from tokcli.corpus import Corpus, CorpusConfig, MixSource
 from tokcli.errors import ConfigError, ExitCode, UsageError
 from tokcli.pretok.hf import bpe_pre_tokenizer
 from tokcli.train import TrainConfig, train_tokenizer

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tokcli.corpus.reader import Corpus, CorpusConfig
+from tokcli.corpus import Corpus, CorpusConfig
 from tokcli.errors import InputError
 from tokcli.train import TrainConfig, hf, train_tokenizer
 from tokcli.train.hf import ESC, encode_batch, escape_document, train_hf

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tokcli.cli.app import main
-from tokcli.corpus.reader import Corpus, CorpusConfig
+from tokcli.corpus import Corpus, CorpusConfig
 from tokcli.errors import ExitCode
 from tokcli.train import TrainConfig, train_tokenizer
 from tokcli.train.superbpe import MAX_WORDS, WORD_PATTERN, UnitCounter, superword_merges, words_in

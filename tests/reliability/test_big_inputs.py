@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from rel_support import BPE, run_tokcli
 
-from tokcli.corpus.formats import BLOCK
-from tokcli.corpus.reader import Corpus, CorpusConfig
+from tokcli.corpus import Corpus, CorpusConfig
+from tokcli.corpus.streams import BLOCK
 from tokcli.errors import ConfigError, InputError
 
 MB = 1 << 20
@@ -112,21 +112,21 @@ def test_limit_must_be_positive() -> None:
 def test_a_folder_of_20k_files_is_streamed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first document is read before the other files are expanded into InputFile objects (a
     million files must not cost a million objects up front); all of them are still read, in order."""
-    from tokcli.corpus import formats as corpus_formats
+    from tokcli.corpus import inputs as corpus_inputs
 
     folder = tmp_path / "many"
     folder.mkdir()
     for i in range(20_000):
         (folder / f"doc{i:05d}.txt").write_bytes(f"document {i}\n".encode())
     expanded = 0
-    check = corpus_formats._check_file
+    check = corpus_inputs.check_file
 
     def counting(path: Path, kind: str) -> None:
         nonlocal expanded
         expanded += 1
         check(path, kind)
 
-    monkeypatch.setattr(corpus_formats, "_check_file", counting)
+    monkeypatch.setattr(corpus_inputs, "check_file", counting)
     docs = Corpus(CorpusConfig(inputs=(str(folder),))).documents()
     assert next(docs).text == "document 0"
     assert expanded <= 2
@@ -144,7 +144,7 @@ def _reference_order(root: Path) -> list[str]:
 
 
 def test_streamed_walk_keeps_the_sorted_order(tmp_path: Path) -> None:
-    from tokcli.corpus.formats import resolve_inputs
+    from tokcli.corpus.inputs import resolve_inputs
 
     names = [
         "a.txt", "a/x.txt", "a/b/c.txt", "a-b.txt", "a_b/z.jsonl", "a b/y.txt", "B.txt", "b/a.txt",

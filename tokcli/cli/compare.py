@@ -13,7 +13,7 @@ from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json, format_option, render, resolve_format
 from tokcli.compare.options import CompareConfig, CompareResult
-from tokcli.corpus.reader import CorpusConfig
+from tokcli.corpus import CorpusConfig
 from tokcli.outputs import RunConfig, locked_outputs
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from tokcli.cli.application import app, examples
 from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json
-from tokcli.corpus.reader import CorpusConfig
+from tokcli.corpus import CorpusConfig
 from tokcli.counts.count import CountConfig
 from tokcli.outputs import RunConfig
 from tokcli.parallel.options import ScaleConfig

@@ -14,7 +14,7 @@ import typer
 from tokcli.cli.application import app, examples
 from tokcli.cli.console import is_tty, progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
-from tokcli.corpus.reader import CorpusConfig
+from tokcli.corpus import CorpusConfig
 from tokcli.encode.options import DecodeConfig, EncodeConfig, resolve_format
 from tokcli.errors import InputError
 from tokcli.outputs import RunConfig, corpus_inputs, locked_outputs
@@ -58,7 +58,7 @@ def encode_command(config: ResolvedConfig) -> None:
     tokens-NNNNN.bin + .idx shard per input split with --engine local|ray and --workers N, and a
     manifest.json last; --resume finishes an interrupted run.
     """
-    from tokcli.corpus.reader import Corpus
+    from tokcli.corpus import Corpus
     from tokcli.encode import encode_documents
     from tokcli.encode.run import corpus_documents
     from tokcli.loading import load_tokenizer

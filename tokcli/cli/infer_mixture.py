@@ -11,7 +11,7 @@ from tokcli.cli.application import app, examples
 from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json, format_option, render, resolve_format
-from tokcli.corpus.reader import CorpusConfig
+from tokcli.corpus import CorpusConfig
 from tokcli.mixture import InferMixtureConfig
 
 SECTIONS = {"infer_mixture": InferMixtureConfig, "corpus": CorpusConfig}

@@ -9,7 +9,7 @@ from tokcli.cli.application import app, examples
 from tokcli.cli.console import progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json
-from tokcli.corpus.reader import CorpusConfig, CorpusStats
+from tokcli.corpus import CorpusConfig, CorpusStats
 from tokcli.outputs import RunConfig, corpus_inputs, locked_outputs
 from tokcli.train.options import TrainConfig
 
@@ -41,7 +41,7 @@ def train_command(config: ResolvedConfig) -> None:
     result as training on the corpus. A JSON report (config, SHA-256, sizes, bytes per source, times,
     peak RSS) goes to stdout and to --report FILE. --mix NAME=WEIGHT:PATH with --max-bytes trains on a declared mixture.
     """
-    from tokcli.corpus.reader import Corpus
+    from tokcli.corpus import Corpus
     from tokcli.files import atomic_write
     from tokcli.train import train_tokenizer, validate
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from tokcli.compare.offsets import OffsetAligner
 from tokcli.compare.options import CompareConfig, CompareResult, CorpusSpec
 from tokcli.compare.summary import Cell, Report
-from tokcli.corpus.reader import Corpus, CorpusConfig
+from tokcli.corpus import Corpus, CorpusConfig
 from tokcli.errors import InputError, TokcliError
 from tokcli.metrics import MetricsAccumulator, TextBatch
 

@@ -1,7 +1,7 @@
 """Configuration loader shared by every command.
 
 A command's configuration is a set of *sections*, each a frozen dataclass (``corpus`` ->
-:class:`tokcli.corpus.reader.CorpusConfig`, ``train`` -> ``TrainConfig``, ...). Values come from four places,
+:class:`tokcli.corpus.options.CorpusConfig`, ``train`` -> ``TrainConfig``, ...). Values come from four places,
 highest precedence first:
 
 1. command-line flags (only the flags the user actually gave);

@@ -38,7 +38,7 @@ from zlib import crc32
 
 import orjson
 
-from tokcli.corpus.reader import CorpusConfig
+from tokcli.corpus import CorpusConfig
 from tokcli.errors import ConfigError, InputError, OutputError, UsageError
 from tokcli.files import TEMP_PREFIX, atomic_write
 from tokcli.parallel.engine import InProcess, open_engine

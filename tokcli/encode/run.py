@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from tokcli.corpus.reader import Corpus, Document
+from tokcli.corpus import Corpus, Document
 from tokcli.encode.options import BINARY_FORMATS, EncodeConfig, resolve_format
 from tokcli.encode.writers import (
     BinaryWriter,

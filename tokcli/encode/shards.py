@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from tokcli.corpus.reader import CorpusConfig
+from tokcli.corpus import CorpusConfig
 from tokcli.encode.options import EncodeConfig
 from tokcli.encode.writers import ids_with_eos
 from tokcli.errors import OutputError, UsageError

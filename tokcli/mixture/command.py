@@ -16,7 +16,7 @@ from tokcli.mixture.options import Category, InferMixtureConfig
 from tokcli.pretok.spec import PretokenizerSpec, hf_pretokenizer, regex_pretokenizer, spm_pretokenizer
 
 if TYPE_CHECKING:
-    from tokcli.corpus.reader import CorpusConfig
+    from tokcli.corpus import CorpusConfig
     from tokcli.loading.base import LoadedTokenizer
 
 
@@ -51,7 +51,7 @@ def plan_categories(config: InferMixtureConfig) -> list[Category]:
 
 
 def _documents(corpus_config: CorpusConfig, category: Category, limit: int) -> Iterator[str]:
-    from tokcli.corpus.reader import Corpus
+    from tokcli.corpus import Corpus
 
     changes: dict[str, Any] = {"inputs": category.path, "mix": (), "max_bytes": limit}
     if category.text_field:

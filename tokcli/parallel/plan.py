@@ -21,8 +21,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any, Literal
 
-from tokcli.corpus.formats import COMPRESSIBLE, InputFile, RawBatch, resolve_inputs
-from tokcli.corpus.reader import Corpus, CorpusConfig
+from tokcli.corpus import CorpusConfig
+from tokcli.corpus.batch import InputFile, RawBatch
+from tokcli.corpus.formats import read_input
+from tokcli.corpus.inputs import COMPRESSIBLE, resolve_inputs
+from tokcli.corpus.options import ReadOptions
 from tokcli.errors import InputError, UsageError
 from tokcli.files import compression_of
 
@@ -185,14 +188,15 @@ def line_range(path: str, start: int, end: int) -> tuple[int, int]:
 
 def read_split(split: Split, corpus: CorpusConfig, batch_size: int = 1000) -> Iterator[RawBatch]:
     """The documents of one split, as the corpus reader would give them, in order."""
-    from tokcli.corpus import formats
+    from tokcli.corpus.jsonl import read_jsonl
+    from tokcli.corpus.text import read_text
 
     if split.kind == "rowgroups":
         yield from _read_rowgroups(split, corpus, batch_size)
         return
     if split.kind == "file":
         item = InputFile(kind=split.file_kind, location=split.location, source=split.source, key=split.location)
-        yield from Corpus(corpus)._read(item, batch_size)  # the reader's own per-file path
+        yield from read_input(item, ReadOptions.of(corpus, batch_size))  # the reader's own per-file path
         return
     start, end = line_range(split.location, split.start, split.end)
     if start >= end:
@@ -204,11 +208,11 @@ def read_split(split: Split, corpus: CorpusConfig, batch_size: int = 1000) -> It
         raise InputError(f"{split.location}: {exc.strerror}", hint="check the path") from None
     with io.BufferedReader(_Window(raw, start, end), buffer_size=1 << 20) as fh:
         if split.file_kind == "text":
-            yield from formats.read_text(
+            yield from read_text(
                 fh, label, split.source, "line", corpus.errors, corpus.keep_empty, max_line_bytes=corpus.max_line_bytes
             )
         else:
-            yield from formats.read_jsonl(
+            yield from read_jsonl(
                 fh,
                 label,
                 split.location if start == 0 else None,
@@ -226,7 +230,7 @@ def _read_rowgroups(split: Split, corpus: CorpusConfig, batch_size: int) -> Iter
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from tokcli.corpus.formats import missing_field_error
+    from tokcli.corpus.input_errors import missing_field_error
 
     label = f"{split.location} (row groups {split.start}-{split.end - 1})"
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tokcli.corpus.reader import Corpus
+from tokcli.corpus import Corpus
 from tokcli.errors import InputError, OutputError
 from tokcli.files import atomic_write, sha256_file
 from tokcli.train.options import TrainConfig, validate
