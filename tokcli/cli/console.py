@@ -123,8 +123,17 @@ def stderr_is_tty() -> bool:
     return is_tty(sys.stderr)
 
 
+def one_line(message: str) -> str:
+    """``message`` on one line: line breaks and other control characters (a file name may hold them) are
+    written as escapes."""
+    if message.isprintable():
+        return message
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+
+
 def print_error(message: str) -> None:
     """The one line every failure ends with (plus an ``error`` event for log files)."""
+    message = one_line(message)
     if STATE.log_format == "json" and not _has_file_log():
         log_event("error", logging.ERROR, message=message)
         return

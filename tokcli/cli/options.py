@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import logging
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, get_args, get_origin
@@ -19,6 +20,8 @@ import typer
 
 from tokcli.config.coerce import field_types, optional_inner, section_fields
 from tokcli.config.resolve import ResolvedConfig, resolve_config
+
+log = logging.getLogger("tokcli")
 
 PANEL_NAMES = {"corpus": "Corpus", "run": "Run", "scale": "Scale-out"}
 
@@ -200,6 +203,7 @@ def _command_wrapper(
         config_file = kwargs.pop("config_file")
         print_config = kwargs.pop("print_config")
         resolved = resolve_config(sections, cli=cli, config_path=config_file, cli_labels=labels)
+        _warn_unknown_variables(sections)
         _apply_thread_limit(resolved)
         if print_config:
             sys.stdout.buffer.write(resolved.to_json())
@@ -208,6 +212,35 @@ def _command_wrapper(
         return func(config=resolved, **kwargs)
 
     return wrapper
+
+
+def _warn_unknown_variables(sections: Mapping[str, type]) -> None:
+    """One warning per ``TOKCLI_*`` variable no command reads (with the closest name tokcli knows)."""
+    import os
+
+    from tokcli.config.env_names import names_of, unknown_variables
+
+    suspects = unknown_variables(os.environ, names_of(sections))
+    if not suspects:
+        return
+    known = names_of(_all_sections())  # another command's variable is no mistake
+    for var, close in unknown_variables({v: "" for v, _ in suspects}, known):
+        hint = f"; did you mean {close}?" if close else ""
+        log.warning("%s is not a tokcli setting and is ignored%s", var, hint)
+
+
+def _all_sections() -> dict[str, type]:
+    import importlib
+
+    from tokcli.cli.commands import MODULES
+
+    found: dict[str, type] = {}
+    for module in set(MODULES.values()):
+        cli_module = importlib.import_module(f"tokcli.cli.{module}")
+        for name in dir(cli_module):
+            if name.endswith("SECTIONS"):
+                found.update(getattr(cli_module, name))
+    return found
 
 
 def _given_flags(flags: Mapping[str, _Flag], kwargs: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -14,7 +14,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin
 
-from tokcli.config.keys import did_you_mean, normalise_key
+from tokcli.config.keys import did_you_mean, normalise_key, shown
 from tokcli.config.paths import check_output_inside, resolve_paths
 from tokcli.config.sources import Origin
 from tokcli.errors import ConfigError
@@ -29,7 +29,7 @@ def parse_size(text: str) -> int:
     """``"50MB"`` -> 50_000_000, ``"1GiB"`` -> 2**30, ``"1234"`` -> 1234 (decimal and binary units)."""
     match = _SIZE_RE.match(text)
     if not match:
-        raise ValueError(f"not a size: {text!r} (use e.g. 500000, 50MB or 1GiB)")
+        raise ValueError(f"not a size: {shown(text)} (use e.g. 500000, 50MB or 1GiB)")
     number, unit = match.group(1), (match.group(2) or "").lower()
     scale = (1 << (10 * "bkmgt".index(unit[0]))) if unit.endswith("ib") else _SIZE_UNITS[unit[:1]]
     return int(float(number) * scale)
@@ -112,7 +112,7 @@ def coerce(value: Any, tp: Any, *, key: str, origin: Origin, unit: str | None = 
         return _coerce_value(value, tp, key, origin, unit)
     except _Mismatch as mismatch:
         expected = "a size such as 50MB" if unit == "bytes" else describe_type(tp)
-        detail = mismatch.reason or f"expected {expected}, got {value!r}"
+        detail = mismatch.reason or f"expected {expected}, got {shown(value)}"
         raise ConfigError(f"config key '{key}' ({origin.label}): {detail}") from None
 
 
@@ -139,7 +139,7 @@ def _to_choice(value: Any, literal: Any) -> Any:
         return value
     if isinstance(value, str):
         hint = did_you_mean(value, [str(c) for c in choices]).replace("valid keys", "choose one of")
-        raise _Mismatch(f"{value!r} is not allowed; {hint}")
+        raise _Mismatch(f"{shown(value)} is not allowed; {hint}")
     raise _Mismatch
 
 
@@ -149,14 +149,28 @@ def _to_tuple(value: Any, tuple_type: Any, key: str, origin: Origin, unit: str |
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
-            import yaml
-
-            value = yaml.safe_load(text)
+            value = _flow_list(text, origin)
         else:
             value = [v for v in (p.strip() for p in text.split(",")) if v]
     elif not isinstance(value, list | tuple):
         value = [value]
     return tuple(coerce(v, item_type, key=f"{key}[{i}]", origin=origin, unit=unit) for i, v in enumerate(value))
+
+
+def _flow_list(text: str, origin: Origin) -> list[Any]:
+    """A YAML flow list given as text (``[a, b]`` in an environment variable or a flag)."""
+    import yaml
+
+    from tokcli.config import yaml_safe
+
+    try:
+        value = yaml_safe.load(text)
+    except (yaml.YAMLError, yaml_safe.ConfigYamlError) as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise _Mismatch(f"not a YAML list ({problem}): {shown(text)}") from None
+    if not isinstance(value, list):
+        raise _Mismatch(f"not a YAML list: {shown(text)}")
+    return value
 
 
 def _to_section(value: Any, schema: type, key: str, origin: Origin) -> Any:

@@ -18,3 +18,20 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     if close:
         return f"did you mean {close[0]!r}?"
     return "valid keys: " + ", ".join(choices)
+
+
+SHOWN_CHARS = 200
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` for a message: on one line and at most :data:`SHOWN_CHARS` characters (a value may
+    be a whole file, or nested aliases expanding to millions of items)."""
+    import reprlib
+
+    limits = reprlib.Repr()
+    limits.maxstring, limits.maxother, limits.maxlevel = SHOWN_CHARS, SHOWN_CHARS, 3
+    limits.maxlist = limits.maxtuple = limits.maxdict = limits.maxset = 8
+    text = limits.repr(value)  # bounded work, whatever the value's size
+    if len(text) > SHOWN_CHARS:
+        text = f"{text[: SHOWN_CHARS - 3]}..."
+    return text

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tokcli.config import yaml_safe
 from tokcli.config.keys import normalise_key
 from tokcli.errors import ConfigError
 
@@ -26,7 +27,7 @@ class Origin:
 
 
 def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Parse a config file with ``yaml.safe_load``; errors name the file, line and column."""
+    """Parse a config file (:mod:`tokcli.config.yaml_safe`); errors name the file, line and column."""
     import yaml
 
     p = Path(path)
@@ -37,7 +38,10 @@ def read_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {p}: {exc}") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml_safe.load(text)
+    except yaml_safe.ConfigYamlError as exc:
+        where = f"{p}:{exc.line}" if exc.line is not None else str(p)
+        raise ConfigError(f"{where}: {exc.problem}", hint="fix the YAML there") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(p)
@@ -60,6 +64,11 @@ def yaml_section(data: Mapping[str, Any], name: str) -> Any:
     return None
 
 
+# Keys whose shorthand variable is not TOKCLI_<KEY>: the corpus reader's ``format`` is the flag
+# ``--input-format`` (``--format`` is every command's output format), so TOKCLI_FORMAT never sets it.
+SHORTHAND_RENAMES = {("corpus", "format"): "input_format"}
+
+
 def env_variable(section: str, field_name: str) -> str:
     """The environment variable of one key: ``TOKCLI_<SECTION>_<KEY>``."""
     return f"{ENV_PREFIX}{section.upper()}_{field_name.upper()}"
@@ -71,7 +80,7 @@ def env_value(env: Mapping[str, str], section: str, field_name: str) -> tuple[st
     specific = env_variable(section, field_name)
     if specific in env:
         return specific, env[specific]
-    shorthand = f"{ENV_PREFIX}{field_name.upper()}"
+    shorthand = f"{ENV_PREFIX}{SHORTHAND_RENAMES.get((section, field_name), field_name).upper()}"
     if shorthand in env:
         return shorthand, env[shorthand]
     return None
