@@ -28,7 +28,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bpe", "spm_model"),
     ("config", "outputs", "plot", "metrics"),
     ("files", "locks", "resources"),
-    ("cache", "version", "errors"),  # ground: no tokcli imports
+    ("cache", "version", "errors", "interrupts"),  # ground: no tokcli imports
 )
 SAME_LAYER_ALLOWED: set[tuple[str, str]] = set()
 # The package's face (tokcli/__init__.py, the public API) sits above everything; nothing inside imports it.

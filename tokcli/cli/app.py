@@ -25,6 +25,7 @@ try:  # Recent Typer vendors click as typer._click; older releases use click its
 except ImportError:  # pragma: no cover - depends on the installed Typer
     from click.exceptions import UsageError as ClickUsageError  # type: ignore[assignment]
 
+from tokcli import interrupts
 from tokcli.cli.application import app
 from tokcli.cli.commands import hoist_global_options, register
 from tokcli.cli.console import STATE, log_event, print_error, setup_logging
@@ -63,7 +64,11 @@ class _Signals:
         if cls.interrupted:
             return
         cls.interrupted = True
-        raise KeyboardInterrupt() if signum == signal.SIGINT else Interrupted()
+
+        def act() -> None:
+            raise KeyboardInterrupt() if signum == signal.SIGINT else Interrupted()
+
+        interrupts.deliver(act)  # after a critical stretch, e.g. starting a worker process
 
     @classmethod
     @contextlib.contextmanager

@@ -23,6 +23,8 @@ import types
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from tokcli import interrupts
+
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
@@ -37,7 +39,7 @@ def spawn_pool(
 
     class SpawnPool(ProcessPoolExecutor):
         def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
-            with main_hidden():
+            with interrupts.critical(), main_hidden():  # may start a worker: never half-way
                 return super().submit(fn, *args, **kwargs)
 
     return SpawnPool(
