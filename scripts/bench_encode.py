@@ -167,9 +167,8 @@ def worker(case: str, tokenizer: Path, data: Path, out: Path) -> dict[str, objec
     engine = case
     if case == "tokcli":
         sys.path.insert(0, str(ROOT))
-        from tokcli.corpus import Corpus, CorpusConfig
+        from tokcli import Corpus, CorpusConfig, load_tokenizer
         from tokcli.encode import EncodeConfig, corpus_documents, encode_documents
-        from tokcli.loading import load_tokenizer
 
         tok = load_tokenizer(tokenizer, pattern="gpt2" if tokenizer.suffix == ".tiktoken" else None)
         engine = f"tokcli[{tok.info.engine}]"
@@ -179,9 +178,8 @@ def worker(case: str, tokenizer: Path, data: Path, out: Path) -> dict[str, objec
         tokens = result.tokens
     elif case == "tokcli-tokenizers":
         sys.path.insert(0, str(ROOT))
-        from tokcli.corpus import Corpus, CorpusConfig
+        from tokcli import Corpus, CorpusConfig, load_tokenizer
         from tokcli.encode import EncodeConfig, corpus_documents, encode_documents
-        from tokcli.loading import load_tokenizer
 
         tok = load_tokenizer(tokenizer, engine="tokenizers")
         config = EncodeConfig(format="bin", output=str(out), dtype="uint16")

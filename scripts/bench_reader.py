@@ -119,13 +119,13 @@ def raw_parquet(path: Path) -> int:
 
 
 def reader_batches(path: Path) -> int:
-    from tokcli.corpus import Corpus, CorpusConfig
+    from tokcli import Corpus, CorpusConfig
 
     return sum(len(b) for b in Corpus(CorpusConfig(inputs=(str(path),))).text_batches(1000))
 
 
 def reader_documents(path: Path) -> int:
-    from tokcli.corpus import Corpus, CorpusConfig
+    from tokcli import Corpus, CorpusConfig
 
     n = 0
     for _doc in Corpus(CorpusConfig(inputs=(str(path),))).documents():

@@ -210,7 +210,7 @@ def bench_phases(folder: Path, args: argparse.Namespace) -> None:
 
 
 def bench_spm(folder: Path, args: argparse.Namespace) -> None:
-    from tokcli.train.options import TrainConfig
+    from tokcli import TrainConfig
     from tokcli.train.spm import spm_options
 
     jsonl, txt = build(folder, args.spm_mb, "hf") if args.spm_mb == args.mb else build(folder, args.spm_mb, "spm")

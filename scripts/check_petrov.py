@@ -18,9 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tokcli import CorpusConfig, load_tokenizer
 from tokcli.compare import CompareConfig, plan_corpora, run_compare
-from tokcli.corpus import CorpusConfig
-from tokcli.loading import load_tokenizer
 
 # Published column -> tokenizer file under reference/ (add more when their files are available).
 TOKENIZERS = {"LLAMA": "tokenizers/llama-2/tokenizer.json"}
