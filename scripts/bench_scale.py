@@ -48,19 +48,14 @@ sys.path.insert(0, str(ROOT))
 from bench_encode import build_input  # noqa: E402
 
 from tokcli.corpus import Corpus, CorpusConfig  # noqa: E402
-from tokcli.counts.count import (  # noqa: E402
-    CountConfig,
-    counts_sha256,
-    parse_pretok,
-    plan_count,
-    run_count,
-    word_counter,
-)
+from tokcli.counts.count import CountConfig, plan_count, run_count  # noqa: E402
+from tokcli.counts.store import counts_sha256  # noqa: E402
 from tokcli.encode import shards as scale_encode  # noqa: E402
 from tokcli.encode.options import EncodeConfig  # noqa: E402
 from tokcli.encode.shards import encode_shards  # noqa: E402
 from tokcli.parallel.options import DEFAULT_SPLIT_SIZE, ScaleConfig  # noqa: E402
 from tokcli.parallel.plan import plan_splits  # noqa: E402
+from tokcli.pretok.spec import parse_pretok, word_counter  # noqa: E402
 
 BPE = str(ROOT / "tests" / "data" / "tokenizers" / "bpe-bytelevel.json")
 FAILURES: list[str] = []

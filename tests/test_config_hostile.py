@@ -35,6 +35,16 @@ def test_a_duplicate_key_names_the_key_and_both_lines(tmp_path: Path, capsys: py
     assert not (tmp_path / "t.json").exists()
 
 
+def test_the_loader_is_yaml_s_safe_loader() -> None:
+    import yaml
+
+    from tokcli.config import yaml_safe
+
+    assert issubclass(yaml_safe._loader_class(), yaml.SafeLoader)
+    with pytest.raises(yaml.YAMLError):
+        yaml_safe.load("!!python/object/apply:os.system ['true']")
+
+
 def test_a_duplicate_key_inside_a_section(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("train:\n  vocab_size: 300\n  backend: hf-bpe\n  vocab-size: 400\n")

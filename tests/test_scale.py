@@ -10,10 +10,12 @@ import pytest
 
 from tokcli.cli.app import main
 from tokcli.corpus import Corpus, CorpusConfig
-from tokcli.counts.count import CountConfig, counts_sha256, iter_counts, parse_pretok, run_count, word_counter
+from tokcli.counts.count import CountConfig, run_count
+from tokcli.counts.store import counts_sha256, iter_counts
 from tokcli.errors import ExitCode, UsageError
 from tokcli.parallel.options import ScaleConfig
 from tokcli.parallel.plan import plan_splits, read_split
+from tokcli.pretok.spec import parse_pretok, word_counter
 
 DATA = Path(__file__).parent / "data"
 CORPUS = (str(DATA / "austen.txt"), str(DATA / "code"), str(DATA / "parallel" / "udhr"))
@@ -170,7 +172,7 @@ def test_count_default_split_size_follows_the_input_not_the_workers(
 def test_reduce_sums_duplicates_per_source_and_word() -> None:
     import pyarrow as pa
 
-    from tokcli.counts.count import _sum_duplicates
+    from tokcli.counts.parts import sum_duplicates
 
     table = pa.table(
         {
@@ -179,26 +181,26 @@ def test_reduce_sums_duplicates_per_source_and_word() -> None:
             "count": pa.array([1, 2, 4, 8, 16, 32], pa.int64()),
         }
     )
-    assert _sum_duplicates(table, by_source=True).schema == table.schema  # large key types only inside
-    summed = _sum_duplicates(table, by_source=True).to_pydict()
+    assert sum_duplicates(table, by_source=True).schema == table.schema  # large key types only inside
+    summed = sum_duplicates(table, by_source=True).to_pydict()
     assert summed == {"source": ["a", "a", "b", "b"], "word": [b"", b"x", b"x", b"y"], "count": [8, 18, 5, 32]}
-    words = _sum_duplicates(table.drop_columns(["source"]), by_source=False).to_pydict()
+    words = sum_duplicates(table.drop_columns(["source"]), by_source=False).to_pydict()
     assert words == {"word": [b"", b"x", b"y"], "count": [8, 23, 32]}
 
 
 def test_arrow_buffer_views_respect_offsets() -> None:
     import pyarrow as pa
 
-    from tokcli.counts.count import _arrow_strings, _numpy_bools, _numpy_int64
+    from tokcli.counts.parts import arrow_strings, numpy_bools, numpy_int64
 
     flags = [True, False, False, True, True, False, True, False, False, True, True]
     ints = list(range(-5, 6))
     for start in range(5):
-        assert _numpy_bools(pa.array(flags).slice(start)).tolist() == flags[start:]
-        assert _numpy_int64(pa.array(ints, pa.int64()).slice(start)).tolist() == ints[start:]
+        assert numpy_bools(pa.array(flags).slice(start)).tolist() == flags[start:]
+        assert numpy_int64(pa.array(ints, pa.int64()).slice(start)).tolist() == ints[start:]
     items = [b"", "é".encode(), b"\xff\x00"]
-    assert _arrow_strings(items, pa.binary()).to_pylist() == items
-    assert _arrow_strings(items[:2], pa.string()).to_pylist() == ["", "é"]
+    assert arrow_strings(items, pa.binary()).to_pylist() == items
+    assert arrow_strings(items[:2], pa.string()).to_pylist() == ["", "é"]
 
 
 def test_count_tasks_do_not_import_pandas(tmp_path: Path) -> None:
@@ -221,10 +223,11 @@ import sys, pathlib
 from tokcli.corpus import CorpusConfig
 from tokcli.counts import count
 from tokcli.parallel.plan import plan_splits
+from tokcli.pretok.spec import parse_pretok
 corpus = CorpusConfig(inputs={list(CORPUS)!r})
 splits = plan_splits(corpus, 20_000)
 spill = pathlib.Path({str(tmp_path / "spill")!r}); spill.mkdir()
-spec = count.parse_pretok("gpt2")
+spec = parse_pretok("gpt2")
 for s in splits[:3]:
     count.count_split(count.MapTask((s,), corpus, spec, True, 2, str(spill)))
 out = pathlib.Path({str(tmp_path / "parts")!r}); out.mkdir()

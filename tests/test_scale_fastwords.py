@@ -13,10 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokcli.corpus import Corpus, CorpusConfig
-from tokcli.counts.count import parse_pretok, word_counter
 from tokcli.pretok.hf import DIGIT_PATTERNS, NO_PRESET_PATTERN, bpe_pre_tokenizer, hf_normalizer
 from tokcli.pretok.presets import PRESETS
 from tokcli.pretok.regex_cutter import _all_code_points, as_class, disagreements, members, splitter, verified_table
+from tokcli.pretok.spec import parse_pretok, word_counter
 
 DATA = Path(__file__).parent / "data"
 PATTERNS = {"gpt2": PRESETS["gpt2"].hf, "cl100k": PRESETS["cl100k"].hf, "o200k": PRESETS["o200k"].hf}
@@ -327,6 +327,6 @@ def test_count_on_a_fresh_install_proves_the_table_once_and_takes_the_fast_path(
 
 
 def counts_of(folder: Path) -> Counter[bytes]:
-    from tokcli.counts.count import iter_counts
+    from tokcli.counts.store import iter_counts
 
     return Counter({w: n for _, w, n in iter_counts(folder)})

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from tokcli.corpus import CorpusConfig
-from tokcli.counts.count import CountConfig, counts_sha256, run_count
+from tokcli.counts.count import CountConfig, run_count
+from tokcli.counts.store import counts_sha256
 from tokcli.errors import UsageError
 from tokcli.parallel.options import ScaleConfig
 from tokcli.parallel.plan import plan_splits

@@ -63,9 +63,11 @@ def _loader_class() -> type:
 
 def load(text: str) -> Any:
     """Parse one YAML document (``yaml.YAMLError`` or :class:`ConfigYamlError` on bad input)."""
-    import yaml
-
-    data = yaml.load(text, Loader=_loader_class())
+    loader = _loader_class()(text)  # a yaml.SafeLoader: plain data only
+    try:
+        data = loader.get_single_data()
+    finally:
+        loader.dispose()
     _check_size(data)
     return data
 

@@ -96,7 +96,7 @@ def infer_mixture(
                 "--counts gives the categories (its sources); --category/--categories-dir were given too",
                 hint="drop one of them",
             )
-        from tokcli.counts.count import source_word_counts
+        from tokcli.counts.store import source_word_counts
 
         words = source_word_counts(config.counts, pretokenizer.count)
         return infer_mixture_from(

@@ -64,17 +64,23 @@ def bpe_pre_tokenizer(preset: str | None, digits: str) -> Any:
 
 
 def pattern_of(pre: Any) -> str | None:
-    """The single regex of a supported byte-level pre-tokenizer, or None."""
+    """The single regex of a supported byte-level pre-tokenizer (no prefix space), or None."""
+    found = split_regex_of(pre)
+    return found[0] if found is not None and not found[1] else None
+
+
+def split_regex_of(pre: Any) -> tuple[str, bool] | None:
+    """(regex, add_prefix_space) of a byte-level pre-tokenizer (a tokenizer.json's ``pre_tokenizer``)
+    that is one regex split: ``ByteLevel(use_regex=True)`` (GPT-2's regex, maybe with a prefix space)
+    or ``Split(Regex, "isolated") + ByteLevel(use_regex=False)``; None for any other pipeline."""
     if not isinstance(pre, dict):
         return None
     if pre.get("type") == "ByteLevel":
-        if pre.get("add_prefix_space") or not pre.get("use_regex", True):
-            return None
-        return GPT2_HF_REGEX
+        return (GPT2_HF_REGEX, bool(pre.get("add_prefix_space"))) if pre.get("use_regex", True) else None
     if pre.get("type") == "Sequence":
         items = pre.get("pretokenizers") or []
         if len(items) == 1:
-            return pattern_of(items[0])
+            return split_regex_of(items[0])
         if len(items) != 2:
             return None
         split, byte_level = items
@@ -88,9 +94,16 @@ def pattern_of(pre: Any) -> str | None:
         ):
             return None
         regex = (split.get("pattern") or {}).get("Regex")
-        return regex if isinstance(regex, str) else None
+        return (regex, False) if isinstance(regex, str) else None
     return None
 
+
+def hf_spelling(pattern: str) -> str | None:
+    """The HF spelling of a known pre-tokenizer regex (either spelling of a preset's, or the no-preset
+    pattern), or None for any other pattern."""
+    if pattern == NO_PRESET_PATTERN:
+        return pattern
+    return next((p.hf for p in PRESETS.values() if pattern in (p.hf, p.tiktoken)), None)
 
 
 def pipeline_components(node: Any) -> list[dict[str, Any]]:

@@ -117,7 +117,7 @@ def _train_hf_from_counts(
 
     from tokenizers import pre_tokenizers
 
-    from tokcli.counts.count import iter_counts
+    from tokcli.counts.store import iter_counts
     from tokcli.errors import TokcliError
     from tokcli.train.hf import build_tokenizer
 
@@ -176,7 +176,7 @@ def _merge_loop(tokenizer: Any, config: TrainConfig, rows: Iterable[tuple[str, b
 def _write_tsv(path: Path, folder: str, manifest: dict[str, Any]) -> None:
     """``word<TAB>count`` per distinct word (sources summed; the leading ``▁`` dropped: sentencepiece
     adds it back when it normalises the word)."""
-    from tokcli.counts.count import iter_counts
+    from tokcli.counts.store import iter_counts
 
     totals: dict[bytes, int] = {}
     for _, word, count in iter_counts(folder, manifest):
@@ -195,7 +195,7 @@ def strip_tsv_input(model: bytes) -> bytes:
 
 def train_from_counts(config: TrainConfig, *, if_changed: bool = False) -> TrainReport:
     """Train ``config.backend`` from ``config.from_counts`` and write ``config.output``; a TrainReport."""
-    from tokcli.counts.count import read_manifest
+    from tokcli.counts.store import read_manifest
 
     validate(config)
     assert config.output is not None and config.from_counts is not None

@@ -75,29 +75,28 @@ class UnitCounter:
 
     A document is normalised and pre-tokenized as stage 1 does it (the config's normalizer, digit rule
     and preset); a unit is a maximal run of two or more consecutive pre-tokens that are each a word
-    (``WORD_PATTERN``). Pre-tokens are cut by :mod:`tokcli.pretok.regex_cutter` (the same pre-tokens as HF's,
-    as plain strings) and by HF's ``pre_tokenize_str`` for the documents it cannot cut exactly (or for
-    all with ``fast=False``). Units are kept as tuples of plain strings; :meth:`byte_level_words` maps
-    their words to the byte-level alphabet at the end.
+    (``WORD_PATTERN``). Pre-tokens are cut as :func:`tokcli.pretok.words.preset_words` cuts them: the fast
+    path (the same pre-tokens as HF's, as plain strings), and HF's ``Split`` for the documents it cannot
+    cut exactly (or for all with ``fast=False``). Units are kept as tuples of plain strings;
+    :meth:`byte_level_words` maps their words to the byte-level alphabet at the end.
     """
 
     def __init__(self, config: TrainConfig, *, fast: bool = True) -> None:
         import re
 
-        from tokcli.pretok.hf import DIGIT_PATTERNS, bpe_pre_tokenizer, hf_normalizer, preset_pattern
-        from tokcli.pretok.regex_cutter import splitter
+        from tokcli.pretok.hf import preset_pattern
+        from tokcli.pretok.words import preset_words
 
-        pattern = preset_pattern(config.preset)
-        self._cutter = splitter(pattern, DIGIT_PATTERNS.get(config.digits)) if fast else None
-        normalizer = hf_normalizer(config.normalizer)
-        self._normalize = normalizer.normalize_str if normalizer is not None else None
-        self._pre_tokenize = bpe_pre_tokenizer(config.preset, config.digits).pre_tokenize_str
+        words = preset_words(
+            preset_pattern(config.preset), digits=config.digits, normalizer=config.normalizer, fast=fast
+        )
+        self._cutter, self._normalize, self._pre_tokenize = words.fast, words.normalize, words.split
         self._kinds = _Kinds()
         self._runs = re.compile("w{2,}").finditer
         self.counts: Counter[tuple[str, ...]] = Counter()
 
     def _hf_words(self, text: str) -> list[str]:
-        return [text[start:end] for _, (start, end) in self._pre_tokenize(text)]
+        return [word for word, _ in self._pre_tokenize(text)]
 
     def add(self, texts: Sequence[str]) -> None:
         """Count the units of a batch of documents."""
