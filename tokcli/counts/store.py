@@ -68,8 +68,28 @@ def iter_counts(
     """All (source, word, count) rows in (source, word) order ("" as the source without ``--by source``)."""
     manifest = manifest or read_manifest(folder)
     by_source = manifest.get("by") == "source"
+    for part in manifest["parts"]:  # all of them before the first row: a bad part stops the run at once
+        verify_part(Path(folder) / part["file"], part.get("sha256"))
     parts = [iter_part(Path(folder) / p["file"], by_source) for p in manifest["parts"]]
     return heapq.merge(*parts)
+
+
+def verify_part(path: Path, expected: str | None) -> None:
+    """Refuse a part whose bytes are not those the manifest recorded (a part copied from another run, a
+    truncated or edited file)."""
+    from tokcli.files import sha256_file
+
+    if expected is None:
+        raise InputError(f"{path.parent / MANIFEST}: no checksum for {path.name}", hint="re-run tokcli count")
+    try:
+        found = sha256_file(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: missing part of the counts", hint="re-run tokcli count") from None
+    if found != expected:
+        raise InputError(
+            f"{path}: does not match the checksum in {MANIFEST} (a part of another run, or changed since)",
+            hint="re-run tokcli count",
+        )
 
 
 def counts_sha256(folder: str | os.PathLike[str]) -> str:

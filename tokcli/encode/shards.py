@@ -34,7 +34,7 @@ import orjson
 from tokcli.corpus import CorpusConfig
 from tokcli.encode.options import EncodeConfig
 from tokcli.encode.writers import ids_with_eos
-from tokcli.errors import OutputError, UsageError
+from tokcli.errors import InputError, OutputError, UsageError
 from tokcli.files import TEMP_PREFIX, atomic_write, sha256_file
 from tokcli.parallel.engine import open_engine, worker_threads
 from tokcli.parallel.options import DEFAULT_SPLIT_SIZE, ScaleConfig
@@ -156,6 +156,14 @@ def _valid_marker(folder: Path, index: int, key: str) -> dict[str, Any] | None:
         return None
     if not all((folder / shard_name(index, s)).is_file() for s in ("bin", "idx")):
         return None
+    for suffix in ("bin", "idx"):  # a shard copied from another run, or changed since: never resumed from
+        path = folder / shard_name(index, suffix)
+        if sha256_file(path) != marker.get(f"{suffix}_sha256"):
+            raise InputError(
+                f"{path}: does not match the checksum of its done marker (a shard of another run, or changed "
+                "since)",
+                hint="run again without --resume to encode every split",
+            )
     return marker
 
 
