@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import glob
 import itertools
+import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from tokcli.corpus.batch import InputFile
@@ -103,6 +104,8 @@ def _walk_sorted(root: Path, here: Path, fmt: str) -> Iterator[InputFile]:
                 if is_dir:
                     dirs.append(name)
                     continue
+                if not _regular(entry.path, entry.is_file):
+                    continue
                 kind = format_of(name)
                 if kind is None or (fmt != "auto" and kind != fmt):
                     continue
@@ -125,6 +128,18 @@ def _walk_sorted(root: Path, here: Path, fmt: str) -> Iterator[InputFile]:
         elif not path.is_symlink():
             yield from _walk_sorted(root, path, fmt)
     del files, dirs
+
+
+def _regular(path: str, is_file: Callable[[], bool]) -> bool:
+    """Whether a folder entry or glob match is a regular file; a FIFO, socket or device found there is
+    skipped with a warning, never opened (reading one would wait forever, or read a disk)."""
+    try:
+        if is_file():
+            return True
+    except OSError:
+        return False
+    logging.getLogger("tokcli").warning("%s: not a regular file (FIFO, socket or device): skipped", path)
+    return False
 
 
 def parse_hub_spec(spec: str) -> tuple[str, str | None, str]:
@@ -177,6 +192,8 @@ def _glob_inputs(pattern: str, fmt: str) -> list[Iterable[InputFile]]:
             plan.append(_folder_inputs(mp, fmt, match))
         elif fmt == "auto" and format_of(mp) is None:
             continue  # a glob like data/* also matches READMEs: keep supported files only
+        elif not _regular(match, mp.is_file):
+            continue
         else:
             plan.append([_file_input(mp, fmt, mp.name)])
     return plan
