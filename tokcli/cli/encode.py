@@ -74,7 +74,8 @@ def encode_command(config: ResolvedConfig) -> None:
     if settings.resume:
         raise typer.BadParameter("--resume needs a shard folder: -o DIR/", param_hint="'--resume'")
     to_terminal = settings.output in (None, "", "-") and is_tty(sys.stdout)
-    settings = dataclasses.replace(settings, format=resolve_format(settings.format, to_terminal=to_terminal))
+    fmt = resolve_format(settings.format, to_terminal=to_terminal, output=settings.output)
+    settings = dataclasses.replace(settings, format=fmt)
     if not corpus_config.inputs and not corpus_config.mix:
         corpus_config = dataclasses.replace(corpus_config, inputs=("-",))
     # One output line per input line: empty lines are documents too (they encode to nothing).

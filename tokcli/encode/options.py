@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
+
+from tokcli.errors import UsageError
 
 OutputFormat = Literal["auto", "ids", "tokens", "jsonl", "count", "npy", "bin"]
 TEXT_FORMATS: tuple[OutputFormat, ...] = ("ids", "tokens", "jsonl", "count")
@@ -69,8 +72,20 @@ class DecodeConfig:
     batch_size: int = field(default=1000, metadata={"help": "lines decoded per batch"})
 
 
-def resolve_format(fmt: OutputFormat, *, to_terminal: bool) -> OutputFormat:
-    """``auto`` is readable token strings on a terminal and space-separated ids in pipes and files."""
-    if fmt != "auto":
-        return fmt
-    return "tokens" if to_terminal else "ids"
+BINARY_SUFFIXES: dict[str, OutputFormat] = {".npy": "npy", ".bin": "bin"}
+
+
+def resolve_format(fmt: OutputFormat, *, to_terminal: bool, output: str | None = None) -> OutputFormat:
+    """``auto`` is the binary format an ``-o`` file's suffix names (``.npy``, ``.bin``), else readable token
+    strings on a terminal and space-separated ids in pipes and files. A binary suffix with a text format
+    (or the other binary one) is refused: ``np.load`` or ``np.memmap`` would misread the file."""
+    suffix = Path(output).suffix.lower() if output not in (None, "", "-") else ""
+    implied = BINARY_SUFFIXES.get(suffix)
+    if fmt == "auto":
+        return implied or ("tokens" if to_terminal else "ids")
+    if implied is not None and fmt != implied:
+        raise UsageError(
+            f"-o {output} names a {implied} file but --format is {fmt}",
+            hint=f"drop --format (the suffix chooses {implied}), or give a file name that fits {fmt}",
+        )
+    return fmt

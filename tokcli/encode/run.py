@@ -184,7 +184,9 @@ def encode_documents(
     ``format="auto"`` means ``ids`` here; the CLI turns it into ``tokens`` when stdout is a terminal.
     """
     if config.format == "auto":
-        config = dataclasses.replace(config, format=resolve_format(config.format, to_terminal=False))
+        config = dataclasses.replace(
+            config, format=resolve_format(config.format, to_terminal=False, output=config.output)
+        )
     check_output_config(tokenizer, config)
     threads = config.threads or default_threads()
     eos_id = resolve_eos(tokenizer, config.eos)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from tokcli.errors import ConfigError, UsageError
@@ -96,6 +97,23 @@ def validate(config: TrainConfig) -> None:
         _check_hf_options(config)
     _check_from_counts(config)
     _check_superword(config)
+    _check_output_suffix(config)
+
+
+def _check_output_suffix(config: TrainConfig) -> None:
+    """A file ``encode -t`` will read back: sentencepiece writes a ``.model``, the HF backends a
+    tokenizer.json; a suffix of the other kind is refused (the file would be loaded as the wrong kind)."""
+    suffix = Path(str(config.output)).suffix.lower()
+    if config.is_spm and suffix == ".json":
+        raise UsageError(
+            f"--backend {config.backend} writes a sentencepiece model, not JSON: -o {config.output}",
+            hint=f"name it {Path(str(config.output)).with_suffix('.model').name}",
+        )
+    if not config.is_spm and suffix == ".model":
+        raise UsageError(
+            f"--backend {config.backend} writes a tokenizer.json, not a sentencepiece .model: -o {config.output}",
+            hint=f"name it {Path(str(config.output)).with_suffix('.json').name}, or use --backend spm-*",
+        )
 
 
 def _check_values(config: TrainConfig) -> None:
