@@ -20,6 +20,7 @@ import typer
 
 from tokcli.config.coerce import field_types, optional_inner, section_fields
 from tokcli.config.resolve import ResolvedConfig, resolve_config
+from tokcli.resources import thread_cap
 
 log = logging.getLogger("tokcli")
 
@@ -202,6 +203,7 @@ def _command_wrapper(
         cli = _given_flags(flags, kwargs)
         config_file = kwargs.pop("config_file")
         print_config = kwargs.pop("print_config")
+        thread_cap()  # TOKCLI_THREADS is checked first, the same way for every command
         resolved = resolve_config(sections, cli=cli, config_path=config_file, cli_labels=labels)
         _warn_unknown_variables(sections)
         _apply_thread_limit(resolved)

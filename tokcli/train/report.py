@@ -50,8 +50,9 @@ class TrainReport:
 def limit_threads(threads: int | None) -> None:
     """Cap the Rust (rayon) pool before ``tokenizers`` first starts it; sentencepiece gets num_threads."""
     if threads:  # None or 0: all CPUs (TOKCLI_THREADS=0 means the same)
-        os.environ["RAYON_NUM_THREADS"] = str(threads)
-        os.environ["RAYON_RS_NUM_CPUS"] = str(threads)
+        from tokcli.resources import useful_threads
+
+        os.environ["RAYON_NUM_THREADS"] = os.environ["RAYON_RS_NUM_CPUS"] = str(useful_threads(threads))
 
 
 def library_versions() -> dict[str, str]:
