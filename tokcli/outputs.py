@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tokcli.errors import UsageError
+from tokcli.errors import OutputError, UsageError
 from tokcli.locks import output_lock, real_output_path
 
 
@@ -66,6 +66,11 @@ def check_outputs(outputs: Mapping[str, str | None], inputs: Mapping[str, Iterab
     for option, path in outputs.items():
         if path is None or not _is_path(path) or (os.path.exists(path) and not os.path.isfile(path)):
             continue  # stdout, devices, pipes and folders (shard and count folders have their own checks)
+        folder = Path(str(path)).parent
+        if not folder.is_dir():  # found now, not after hours of training
+            raise OutputError(
+                f"cannot write {option} {path}: folder {folder} does not exist", hint="create it first"
+            )
         ident = _identity(str(path))
         for other_option, other_path, other in seen:
             if _same(ident, other):

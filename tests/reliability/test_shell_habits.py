@@ -4,6 +4,7 @@ cannot be opened say so in one line, every option of the log also an environment
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,46 @@ def test_log_options_from_the_environment(tmp_path: Path) -> None:
     assert events[0] == "start" and events[-1] == "end"
     proc = run_tokcli(["encode", "-t", str(BPE), CORPUS], env=tokcli_env(TOKCLI_LOG_FORMAT="yaml"))
     assert proc.returncode == ExitCode.USAGE and "TOKCLI_LOG_FORMAT" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_messages_count_in_words(tmp_path: Path) -> None:
+    one = tmp_path / "one.txt"
+    one.write_text("a single line\n")
+    proc = run_tokcli(["encode", "-t", str(BPE), str(one), "-f", "count"])
+    assert re.fullmatch(r"tokcli: total: \d+ tokens in 1 document\n", proc.stderr), proc.stderr
+    proc = run_tokcli(["encode", "-t", str(BPE), CORPUS, "-o", str(tmp_path / "ids.txt")])
+    assert proc.stderr == f"tokcli: wrote 34,047 tokens of 6 documents to {tmp_path / 'ids.txt'}\n"
+
+
+def test_a_mixture_warning_names_the_source_that_ran_out(tmp_path: Path) -> None:
+    small = tmp_path / "small.txt"
+    small.write_text("tiny\n")
+    argv = ["train", "--mix", f"big=0.5:{CORPUS}", "--mix", f"small=0.5:{small}", "--max-bytes", "20KB"]
+    proc = run_tokcli([*argv, "--vocab-size", "300", "-o", str(tmp_path / "t.json")])
+    assert proc.returncode == 0, proc.stderr
+    assert "tokcli: warning: mixture source small ran out before --max-bytes" in proc.stderr
+
+
+def test_a_second_output_in_a_missing_folder_fails_before_training(tmp_path: Path) -> None:
+    argv = ["train", CORPUS, "--vocab-size", "300", "-o", str(tmp_path / "t.json")]
+    proc = run_tokcli([*argv, "--report", str(tmp_path / "nodir" / "r.json")])
+    assert proc.returncode == ExitCode.ERROR and proc.stdout == ""
+    assert proc.stderr == f"tokcli: error: cannot write --report {tmp_path / 'nodir' / 'r.json'}: folder " \
+        f"{tmp_path / 'nodir'} does not exist; create it first\n"
+    assert not (tmp_path / "t.json").exists()  # nothing was trained
+
+
+def test_process_substitution_is_read_as_a_file(tmp_path: Path) -> None:
+    """``tokcli encode -t T <(zcat x.gz)``: a pipe named on the command line is read like a file."""
+    import shutil
+
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    import subprocess
+    import sys
+
+    command = f"{sys.executable} -m tokcli encode -t {BPE} <(cat {CORPUS}) -f count"
+    proc = subprocess.run(["bash", "-c", command], capture_output=True, text=True, env=tokcli_env(), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    direct = run_tokcli(["encode", "-t", str(BPE), CORPUS, "-f", "count"])
+    assert proc.stdout == direct.stdout

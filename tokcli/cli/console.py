@@ -123,6 +123,11 @@ def stderr_is_tty() -> bool:
     return is_tty(sys.stderr)
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 document``, ``34,047 tokens``: a number and its noun, singular for one."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
 def one_line(message: str) -> str:
     """``message`` on one line: line breaks and other control characters (a file name may hold them) are
     written as escapes."""

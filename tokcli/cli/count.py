@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tokcli.cli.application import app, examples
-from tokcli.cli.console import progress_bar
+from tokcli.cli.console import counted, progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json
 from tokcli.corpus import CorpusConfig
@@ -61,10 +61,10 @@ def count_command(config: ResolvedConfig) -> None:
         )
     sys.stdout.write(dumps_json(result.report(), indent=True).decode() + "\n")
     log.info(
-        "counted %d words (%d distinct) of %d documents -> %s",
-        result.manifest["words"],
+        "counted %s (%d distinct) of %s -> %s",
+        counted(result.manifest["words"], "word"),
         result.manifest["distinct"],
-        result.manifest["docs"],
+        counted(result.manifest["docs"], "document"),
         result.output,
     )
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 
 from tokcli.cli.application import app, examples
-from tokcli.cli.console import is_tty, progress_bar
+from tokcli.cli.console import counted, is_tty, progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.corpus import CorpusConfig
 from tokcli.encode.options import DecodeConfig, EncodeConfig, resolve_format
@@ -97,10 +97,11 @@ def encode_command(config: ResolvedConfig) -> None:
             if_changed=config["run"].if_changed,
         )
     if settings.format == "count":
-        log.info("total: %d tokens in %d documents", result.tokens, result.docs)
+        log.info("total: %s in %s", counted(result.tokens, "token"), counted(result.docs, "document"))
     elif result.output is not None:
         extra = f" (+ index {result.index})" if result.index else ""
-        log.info("wrote %d tokens of %d documents to %s%s", result.tokens, result.docs, result.output, extra)
+        what = f"{counted(result.tokens, 'token')} of {counted(result.docs, 'document')}"
+        log.info("wrote %s to %s%s", what, result.output, extra)
     if corpus.stats.stop_reason == "source_exhausted":
         log.warning("mixture source %s ran out; stopped early", corpus.stats.exhausted_source)
 
@@ -121,14 +122,14 @@ def _encode_shards(config: ResolvedConfig) -> None:
             progress=lambda done, total: update(done, description=f"encoding: {done}/{total} splits"),
         )
     log.info(
-        "wrote %d tokens of %d documents to %d shards in %s (%d encoded now, %s engine, %d workers, %.1f s)",
-        result.tokens,
-        result.docs,
-        result.splits,
+        "wrote %s of %s to %s in %s (%d encoded now, %s engine, %s, %.1f s)",
+        counted(result.tokens, "token"),
+        counted(result.docs, "document"),
+        counted(result.splits, "shard"),
         result.output,
         result.encoded,
         result.engine,
-        result.workers,
+        counted(result.workers, "worker"),
         result.wall_s,
     )
 

@@ -6,7 +6,7 @@ import logging
 import sys
 
 from tokcli.cli.application import app, examples
-from tokcli.cli.console import progress_bar
+from tokcli.cli.console import counted, progress_bar
 from tokcli.cli.options import CORPUS_RENAMES, ResolvedConfig, config_command
 from tokcli.cli.render import dumps_json
 from tokcli.corpus import CorpusConfig, CorpusStats
@@ -67,19 +67,19 @@ def train_command(config: ResolvedConfig) -> None:
         def on_progress(stats: CorpusStats) -> None:
             update(stats.bytes, description=f"reading: {stats.docs:,} docs")
 
+        corpus = Corpus(corpus_config, progress=on_progress)
         if settings.from_counts is not None:
             from tokcli.train.from_counts import train_from_counts
 
             report = train_from_counts(settings, if_changed=config["run"].if_changed)
         else:
-            report = train_tokenizer(
-                settings, Corpus(corpus_config, progress=on_progress), if_changed=config["run"].if_changed
-            )
+            report = train_tokenizer(settings, corpus, if_changed=config["run"].if_changed)
         text = dumps_json(report.as_dict(), indent=True).decode() + "\n"
         if settings.report:
             with atomic_write(settings.report, "w") as handle:
                 handle.write(text)
     if report.stop_reason == "source_exhausted":
-        log.warning("a mixture source ran out before --max-bytes; shares are as reported")
+        source = corpus.stats.exhausted_source or "a source"
+        log.warning("mixture source %s ran out before --max-bytes; shares are as reported", source)
     sys.stdout.write(text)
-    log.info("trained %s: %d tokens -> %s", report.backend, report.vocab_size, report.tokenizer)
+    log.info("trained %s: %s -> %s", report.backend, counted(report.vocab_size, "token"), report.tokenizer)

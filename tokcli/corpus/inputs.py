@@ -171,7 +171,7 @@ def iter_inputs(inputs: tuple[str, ...], fmt: str) -> Iterator[InputFile]:
         path = Path(item).expanduser()
         if path.is_dir():
             plan.append(_folder_inputs(path, fmt, item))
-        elif path.is_file():
+        elif path.is_file() or (path.exists() and not glob.has_magic(item)):
             plan.append([_file_input(path, fmt, path.name)])
         elif glob.has_magic(item):
             plan += _glob_inputs(item, fmt)
