@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tokcli.corpus import Corpus, CorpusConfig
 from tokcli.corpus import streams as corpus_streams
 from tokcli.corpus.batch import RawBatch
 from tokcli.corpus.jsonl import JsonlReader, read_jsonl
@@ -114,3 +115,19 @@ def test_a_line_longer_than_the_limit_is_never_read_whole(monkeypatch: pytest.Mo
         for _ in reader.chunks(Counting(data)):
             pass
     assert sum(reads) < 400
+
+
+def test_a_lone_surrogate_escape_is_an_error_unless_replaced(tmp_path: Path) -> None:
+    """Python's ``json.dumps`` writes ``"\\ud83d"`` for half an emoji; with ``--errors replace`` it reads as
+    U+FFFD, and the ids are those the tokenizer gives the same string (tiktoken's own replacement)."""
+    from tokcli import load_tokenizer
+    from tokcli.errors import InputError
+
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"text": "ok \\ud83d here"}\n{"text": "fine"}\n')
+    with pytest.raises(InputError, match="--errors replace"):
+        list(Corpus(CorpusConfig(inputs=(str(path),))).documents())
+    docs = [d.text for d in Corpus(CorpusConfig(inputs=(str(path),), errors="replace")).documents()]
+    assert docs == ["ok \ufffd here", "fine"]
+    tok = load_tokenizer(Path(__file__).parent / "data" / "tokenizers" / "bpe-bytelevel.tiktoken", pattern="gpt2")
+    assert tok.encode(docs[0]) == tok.encode("ok \ud83d here")

@@ -11,6 +11,7 @@ import functools
 import io
 import itertools
 import operator
+import re
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -197,6 +198,34 @@ def _too_long_jsonl_line(line: bytes, lineno: int, label: str, path: str | None,
     raise long_line_error(f"{label}:{lineno}", _offset_in_file(path, lineno, 0), limit)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _with_lone_surrogates(decoded: str, errors: str) -> Any:
+    """With ``--errors replace``: a record whose strings hold lone surrogate escapes (``"\\ud83d"``, valid
+    JSON syntax that orjson refuses), each surrogate read as U+FFFD, as tiktoken encodes such a string.
+    None when that is not the problem or errors are strict."""
+    import json
+
+    if errors == "strict":
+        return None
+    try:
+        record = json.loads(decoded)
+    except ValueError:
+        return None
+    return _replace_surrogates(record)
+
+
+def _replace_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_replace_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
+    return value
+
+
 def _jsonl_slow_path(
     line: bytes, lineno: int, label: str, path: str | None, text_field: str, errors: str
 ) -> tuple[dict[str, Any], Any] | None:
@@ -220,10 +249,15 @@ def _jsonl_slow_path(
     try:
         record = orjson.loads(decoded)
     except orjson.JSONDecodeError as exc:
-        raise InputError(
-            f"{where}: malformed JSON ({exc})",
-            hint="fix or remove that line; JSON lines files hold one JSON object per line",
-        ) from None
+        record = _with_lone_surrogates(decoded, errors)
+        if record is None:
+            hint = "fix or remove that line; JSON lines files hold one JSON object per line"
+            if "surrogate" in str(exc):
+                hint = (
+                    "a lone surrogate escape (e.g. \\ud83d, which Python's json.dumps writes): "
+                    "--errors replace reads it as U+FFFD"
+                )
+            raise InputError(f"{where}: malformed JSON ({exc})", hint=hint) from None
     if not isinstance(record, dict):
         raise InputError(
             f"{where}: expected a JSON object, found a {type(record).__name__}",
