@@ -148,8 +148,6 @@ def _say_interrupted() -> int:
 
 def _report_failure(exc: Exception) -> int:
     """The one error line of a failed run, and its exit code."""
-    from concurrent.futures.process import BrokenProcessPool
-
     if isinstance(exc, BrokenPipeError):  # the reader of our stdout went away (| head): no error
         _silence_stdout()
         return ExitCode.OK
@@ -160,6 +158,10 @@ def _report_failure(exc: Exception) -> int:
     if isinstance(exc, MemoryError):  # under --max-memory (RLIMIT_AS) or a real shortage
         print_error(_out_of_memory_message())
         return ExitCode.ERROR
+    # imported only now: out of memory, loading its shared library can fail (with older dependencies
+    # nothing before had imported it)
+    from concurrent.futures.process import BrokenProcessPool
+
     if isinstance(exc, BrokenProcessPool):  # a worker was killed (OOM killer, Rust abort, kill -9)
         print_error(
             "a worker process died (killed by a signal, e.g. by the system when out of memory); no output "

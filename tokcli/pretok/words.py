@@ -318,7 +318,11 @@ def spm_line_words(rule: str) -> WordCutter:
     with ``rule`` and cut before every ``▁`` (kept)."""
     import sentencepiece as spm
 
-    normalize = spm.SentencePieceNormalizer(rule_name=rule).normalize
+    # The trainer's whitespace handling (NormalizerSpec defaults), spelled out: before sentencepiece 0.2.3
+    # the normalizer reset all three to False ('a  b' stayed 'a  b', no word marks at all).
+    normalize = spm.SentencePieceNormalizer(
+        rule_name=rule, add_dummy_prefix=True, escape_whitespaces=True, remove_extra_whitespaces=True
+    ).normalize
 
     def pieces(text: str) -> list[str]:
         words: list[str] = []
