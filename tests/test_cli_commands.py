@@ -61,7 +61,7 @@ def test_encode_count_total_on_stderr(capsys: pytest.CaptureFixture[str], monkey
     assert code == 0
     counts = [int(x) for x in out.split()]
     assert len(counts) == 32 and all(c > 0 for c in counts)
-    assert f"total: {sum(counts)} tokens in 32 documents" in err
+    assert f"total: {sum(counts):,} tokens in 32 documents" in err
 
 
 def test_encode_jsonl_passes_ids_through(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
