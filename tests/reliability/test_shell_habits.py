@@ -102,3 +102,17 @@ def test_process_substitution_is_read_as_a_file(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     direct = run_tokcli(["encode", "-t", str(BPE), CORPUS, "-f", "count"])
     assert proc.stdout == direct.stdout
+
+
+def test_the_bin_message_counts_the_ids_written(tmp_path: Path) -> None:
+    out = tmp_path / "e.bin"
+    proc = run_tokcli(["encode", "-t", str(BPE), CORPUS, "-o", str(out), "--eos", "0"])
+    ids = out.stat().st_size // 2  # uint16
+    assert proc.stderr.startswith(f"tokcli: wrote {ids:,} ids of 6 documents to {out}"), proc.stderr
+
+
+def test_a_vocabulary_far_below_the_request_is_a_warning(tmp_path: Path) -> None:
+    proc = run_tokcli(["train", str(DATA / "parallel" / "udhr" / "eng.jsonl"), "--vocab-size", "32000",
+                       "-o", str(tmp_path / "t.json")])  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"tokcli: warning: the corpus gave [\d,]+ tokens of the 32,000 asked for", proc.stderr)

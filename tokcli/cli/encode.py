@@ -100,7 +100,9 @@ def encode_command(config: ResolvedConfig) -> None:
         log.info("total: %s in %s", counted(result.tokens, "token"), counted(result.docs, "document"))
     elif result.output is not None:
         extra = f" (+ index {result.index})" if result.index else ""
-        what = f"{counted(result.tokens, 'token')} of {counted(result.docs, 'document')}"
+        # the ids in the file: a binary file also holds the --eos id after every document
+        written = result.tokens + (result.docs if result.index and result.eos_id is not None else 0)
+        what = f"{counted(written, 'id' if result.index else 'token')} of {counted(result.docs, 'document')}"
         log.info("wrote %s to %s%s", what, result.output, extra)
     if corpus.stats.stop_reason == "source_exhausted":
         log.warning("mixture source %s ran out; stopped early", corpus.stats.exhausted_source)

@@ -81,5 +81,12 @@ def train_command(config: ResolvedConfig) -> None:
     if report.stop_reason == "source_exhausted":
         source = corpus.stats.exhausted_source or "a source"
         log.warning("mixture source %s ran out before --max-bytes; shares are as reported", source)
+    if report.vocab_size < 0.9 * settings.vocab_size:
+        log.warning(
+            "the corpus gave %s of the %s asked for (--vocab-size %d): too little text for more",
+            counted(report.vocab_size, "token"),
+            f"{settings.vocab_size:,}",
+            settings.vocab_size,
+        )
     sys.stdout.write(text)
     log.info("trained %s: %s -> %s", report.backend, counted(report.vocab_size, "token"), report.tokenizer)
