@@ -248,3 +248,31 @@ def test_id_arrays_and_id_lists_give_the_same_rows(monkeypatch: pytest.MonkeyPat
 
     assert strip(fast.rows) == strip(lists.rows) and len(fast.rows) == 12
     assert strip(fast.summary) == strip(lists.summary)
+
+
+def _flores_like(tmp_path: Path) -> Path:
+    """FLORES-200's layout (dev/ and devtest/, files LANG_Script.SPLIT) from the shipped UDHR lines."""
+    udhr = Path(__file__).parent / "data" / "parallel" / "udhr"
+    root = tmp_path / "flores200"
+    for split, lines in (("dev", slice(0, 10)), ("devtest", slice(10, 32))):
+        (root / split).mkdir(parents=True)
+        for code, name in (("eng_Latn", "eng"), ("fra_Latn", "fra"), ("rus_Cyrl", "rus")):
+            texts = [
+                json.loads(line)["text"].replace("\n", " ")
+                for line in (udhr / f"{name}.jsonl").read_text().splitlines()
+            ]
+            (root / split / f"{code}.{split}").write_text("".join(f"{t}\n" for t in texts[lines]))
+    return root
+
+
+def test_flores_dev_and_devtest_files_are_named_by_language(tmp_path: Path) -> None:
+    root = _flores_like(tmp_path)
+    one_split = plan_corpora([], str(root / "devtest"))
+    assert [s.name for s in one_split] == ["eng_Latn", "fra_Latn", "rus_Cyrl"]
+    both = plan_corpora([], str(root))  # dev then devtest, as Petrov et al. count them
+    assert [(s.name, [Path(p).parent.name for p in s.paths]) for s in both] == [
+        (lang, ["dev", "devtest"]) for lang in ("eng_Latn", "fra_Latn", "rus_Cyrl")
+    ]
+    from tokcli.compare.plan import reference_language
+
+    assert reference_language(None, both) == "eng_Latn" == reference_language("eng_Latn", one_split)

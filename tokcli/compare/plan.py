@@ -45,8 +45,15 @@ def _parallel_corpora(folder: Path) -> list[CorpusSpec]:
     if not folder.is_dir():
         raise InputError(f"--parallel {folder}: not a folder", hint="give the folder holding one file per language")
     files = _corpus_files(folder)
-    if len(files) < 1:
-        raise InputError(f"--parallel {folder}: no files found")
+    if not files:  # FLORES-200's layout: dev/ and devtest/ of one file per language, read one after the other
+        splits = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        by_language: dict[str, list[str]] = {}
+        for split in splits:
+            for f in _corpus_files(split):
+                by_language.setdefault(_stem(f), []).append(str(f))
+        if not by_language:
+            raise InputError(f"--parallel {folder}: no files found")
+        return [CorpusSpec(lang, tuple(paths), parallel=True) for lang, paths in sorted(by_language.items())]
     return [CorpusSpec(_stem(f), (str(f),), parallel=True) for f in files]
 
 
@@ -54,11 +61,21 @@ def _corpus_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
+# FLORES-200 names its files by language and split: eng_Latn.dev, eng_Latn.devtest
+SPLIT_SUFFIXES = (".dev", ".devtest", ".test", ".train")
+
+
 def _stem(path: Path) -> str:
+    """A corpus's name from its file: ``eng.jsonl`` -> ``eng``, ``eng_Latn.devtest`` -> ``eng_Latn``."""
     name = path.name
     for suffix in (".gz", ".zst", ".zstd"):
         name = name.removesuffix(suffix)
-    return name.split(".")[0] if name.endswith((".txt", ".jsonl", ".json", ".parquet", ".csv", ".tsv")) else name
+    if name.endswith((".txt", ".jsonl", ".json", ".parquet", ".csv", ".tsv")):
+        return name.split(".")[0]
+    for suffix in SPLIT_SUFFIXES:
+        if name.endswith(suffix):
+            return name.removesuffix(suffix)
+    return name
 
 
 def reference_language(requested: str | None, corpora: Sequence[CorpusSpec]) -> str | None:
