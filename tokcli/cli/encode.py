@@ -150,11 +150,13 @@ def _encode_shards(config: ResolvedConfig) -> None:
 def decode_command(
     config: ResolvedConfig,
     inputs: list[str] | None = typer.Argument(
-        None, metavar="INPUT", help="files of ids (encode's ids or jsonl output); '-' or none: stdin"
+        None, metavar="INPUT", help="files of ids (encode's ids, jsonl, bin or npy output); '-' or none: stdin"
     ),
 ) -> None:
     """Decode token ids (one document per line) back to text."""
     from tokcli.encode import decode_lines, write_decoded
+    from tokcli.encode.binary import is_binary_output
+    from tokcli.encode.decode import decode_binary
     from tokcli.encode.run import open_text_output
     from tokcli.loading import load_tokenizer
 
@@ -172,6 +174,9 @@ def decode_command(
                 yield from decode_lines(
                     tokenizer, sys.stdin, input_format=settings.input_format, batch_size=settings.batch_size
                 )
+                continue
+            if is_binary_output(item):  # encode -f bin/npy: the flat ids and their index
+                yield from decode_binary(tokenizer, item, batch_size=settings.batch_size)
                 continue
             try:
                 handle = open(item, encoding="utf-8")  # noqa: SIM115 - closed by the with below

@@ -75,6 +75,28 @@ def decode_lines(
         yield from flush()
 
 
+def decode_binary(
+    tokenizer: LoadedTokenizer, path: str, *, batch_size: int = 1000
+) -> Iterator[DecodedDocument]:
+    """The documents of a ``.bin``/``.npy`` file ``encode`` wrote (checked against its index), decoded."""
+    from tokcli.encode.binary import read_binary
+
+    batch: list[list[int]] = []
+    size = tokenizer.vocab_size
+    for ids in read_binary(path).documents():
+        if ids and not 0 <= max(ids) < size:
+            raise InputError(
+                f"{path}: id {max(ids)} is out of range for tokenizer {tokenizer.name} (vocabulary size {size})",
+                hint="decode with the tokenizer that encoded the ids",
+            )
+        batch.append(ids)
+        if len(batch) >= batch_size:
+            yield from (DecodedDocument(text=t) for t in tokenizer.decode_batch(batch))
+            batch.clear()
+    if batch:
+        yield from (DecodedDocument(text=t) for t in tokenizer.decode_batch(batch))
+
+
 def write_decoded(documents: Iterable[DecodedDocument], stream: IO[str], *, fmt: Literal["text", "jsonl"]) -> int:
     """Write decoded documents as text lines or ``{"id","text"}`` JSON lines; returns the count."""
     count = 0

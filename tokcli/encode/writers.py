@@ -15,6 +15,7 @@ so document ``i`` is ``data[offsets[i]:offsets[i+1]]`` (ending in ``eos_id`` whe
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import struct
 import sys
 import tempfile
@@ -131,7 +132,11 @@ class BinaryWriter:
     """Streams ids into one flat array file plus its JSON index; use as a context manager.
 
     Both files are written with :func:`tokcli.files.atomic_write`; document offsets are spooled to a
-    temporary file so memory does not grow with the number of documents.
+    temporary file so memory does not grow with the number of documents. The pair commits data first,
+    index last: the index records the data file's size and the SHA-256 of its ids (``data_bytes``,
+    ``data_sha256``; for ``.npy`` the bytes after its header), so a run killed between the two renames
+    leaves a new data file beside an old index that :func:`tokcli.encode.binary.read_binary` refuses,
+    never a pair that reads as something else.
     """
 
     def __init__(
@@ -157,6 +162,7 @@ class BinaryWriter:
         self._stack = contextlib.ExitStack()
         self._data: IO[bytes] | None = None
         self._offsets: IO[bytes] | None = None
+        self._digest = hashlib.sha256()  # of the ids as written, updated chunk by chunk
 
     def __enter__(self) -> BinaryWriter:
         self._data = self._stack.enter_context(atomic_write(self.path, "wb", if_changed=self.if_changed))
@@ -180,7 +186,9 @@ class BinaryWriter:
         if sys.byteorder != "little":  # pragma: no cover - big-endian hosts
             flat.byteswap()
             starts.byteswap()
-        self._data.write(flat.tobytes())
+        chunk = flat.tobytes()
+        self._digest.update(chunk)
+        self._data.write(chunk)
         self._offsets.write(starts.tobytes())
         self.n_docs += len(ids)
         self.n_tokens = position
@@ -194,16 +202,21 @@ class BinaryWriter:
         data, ends = ids_with_eos(flat, counts, self.eos_id, self.dtype)
         lengths = np.diff(ends, prepend=0)
         starts = (ends - lengths + self.n_tokens).astype("<i8")
-        self._data.write(data.tobytes())
+        chunk = data.tobytes()
+        self._digest.update(chunk)
+        self._data.write(chunk)
         self._offsets.write(starts.tobytes())
         self.n_docs += len(counts)
         self.n_tokens += int(ends[-1]) if len(ends) else 0
 
-    def _write_index(self) -> None:
+    def _write_index(self, out: IO[bytes]) -> None:
         assert self._offsets is not None
+        header = NPY_HEADER_BYTES if self.kind == "npy" else 0
         head = {
             "byteorder": "little",
             "data": self.path.name,
+            "data_bytes": header + self.n_tokens * array(self._typecode).itemsize,
+            "data_sha256": self._digest.hexdigest(),
             "dtype": self.dtype,
             "eos_id": self.eos_id,
             "format": self.kind,
@@ -211,20 +224,19 @@ class BinaryWriter:
             "n_tokens": self.n_tokens,
         }
         self._offsets.seek(0)
-        with atomic_write(self.index_path, "wb", if_changed=self.if_changed) as out:
-            out.write(orjson.dumps(head, option=orjson.OPT_SORT_KEYS)[:-1])  # keys sort before "offsets"
-            out.write(b',"offsets":[')
-            first = True
-            while block := self._offsets.read(1 << 20):
-                chunk = array("q", block)
-                if sys.byteorder != "little":  # pragma: no cover
-                    chunk.byteswap()
-                if chunk:
-                    out.write((b"" if first else b",") + ",".join(map(str, chunk)).encode())
-                    first = False
-            out.write(b"," if not first else b"")
-            out.write(str(self.n_tokens).encode())
-            out.write(b'],"tokenizer":' + orjson.dumps(self.tokenizer, option=orjson.OPT_SORT_KEYS) + b"}\n")
+        out.write(orjson.dumps(head, option=orjson.OPT_SORT_KEYS)[:-1])  # keys sort before "offsets"
+        out.write(b',"offsets":[')
+        first = True
+        while block := self._offsets.read(1 << 20):
+            chunk = array("q", block)
+            if sys.byteorder != "little":  # pragma: no cover
+                chunk.byteswap()
+            if chunk:
+                out.write((b"" if first else b",") + ",".join(map(str, chunk)).encode())
+                first = False
+        out.write(b"," if not first else b"")
+        out.write(str(self.n_tokens).encode())
+        out.write(b'],"tokenizer":' + orjson.dumps(self.tokenizer, option=orjson.OPT_SORT_KEYS) + b"}\n")
 
     def _patch_npy_header(self) -> None:
         assert self._data is not None
@@ -239,8 +251,11 @@ class BinaryWriter:
             try:
                 if self.kind == "npy":
                     self._patch_npy_header()
-                self._write_index()
-            except BaseException as error:  # discard the data file too
+                with atomic_write(self.index_path, "wb", if_changed=self.if_changed) as index:
+                    self._write_index(index)  # synced, renamed when this block ends: after the data
+                    self._stack.__exit__(None, None, None)  # the data file: synced and renamed first
+            except BaseException as error:  # discard the data file too (when not renamed yet)
                 self._stack.__exit__(type(error), error, error.__traceback__)
                 raise
+            return
         self._stack.__exit__(exc_type, exc, tb)
