@@ -60,6 +60,21 @@ def test_config_outputs_may_not_escape(
 
 
 @pytest.mark.parametrize(("sections", "section", "key"), OUTPUT_KEYS, ids=lambda v: v if isinstance(v, str) else "")
+def test_a_symlinked_folder_inside_the_config_folder_does_not_let_an_output_escape(
+    layout: Path, tmp_path: Path, sections: dict[str, type], section: str, key: str
+) -> None:
+    """Checked by real path: ``configs/out -> /elsewhere`` makes ``out/x.json`` a file outside."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (layout / "out").symlink_to(outside)
+    with pytest.raises(ConfigError, match="outside the config file's folder"):
+        load(sections, layout, section, key, "out/x.json")
+    (layout / "inner").mkdir()
+    (layout / "in").symlink_to(layout / "inner")  # a symlink that stays inside is fine
+    assert load(sections, layout, section, key, "in/x.json") == str(layout / "in/x.json")
+
+
+@pytest.mark.parametrize(("sections", "section", "key"), OUTPUT_KEYS, ids=lambda v: v if isinstance(v, str) else "")
 def test_config_outputs_inside_the_config_folder_or_cwd_are_fine(
     layout: Path, sections: dict[str, type], section: str, key: str
 ) -> None:

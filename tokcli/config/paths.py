@@ -42,13 +42,15 @@ def resolve_paths(value: Any, base_dir: Path | None, kind: Any = True) -> Any:
 def check_output_inside(value: Any, key: str, origin: Origin) -> None:
     """An output a YAML file names must lie below the file's folder or the working directory.
 
-    Lexical check (``..`` and absolute paths), as tokcli would write them; symlinks inside those
-    folders are trusted, being the user's own."""
+    Compared by real path: ``..``, absolute paths and symlinked folders inside those folders are all
+    followed to where the file would really be written (a symlink ``configs/out -> /etc`` does not let
+    ``output: out/x`` escape). The output itself may be a symlink: it is replaced, never written through."""
     if not isinstance(value, str) or value in ("", "-"):
         return
     assert origin.base_dir is not None
-    target = os.path.normpath(os.path.abspath(os.path.expanduser(value)))
-    roots = {os.path.normpath(str(origin.base_dir)), os.path.normpath(os.getcwd())}
+    path = os.path.abspath(os.path.expanduser(value))
+    target = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+    roots = {os.path.realpath(str(origin.base_dir)), os.path.realpath(os.getcwd())}
     if any(os.path.commonpath([root, target]) == root for root in roots):
         return
     env = env_variable(key.split(".")[0], key.split(".")[-1])
