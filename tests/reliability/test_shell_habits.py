@@ -116,3 +116,15 @@ def test_a_vocabulary_far_below_the_request_is_a_warning(tmp_path: Path) -> None
                        "-o", str(tmp_path / "t.json")])  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"tokcli: warning: the corpus gave [\d,]+ tokens of the 32,000 asked for", proc.stderr)
+
+
+def test_compare_warns_when_a_row_is_mostly_unk(tmp_path: Path) -> None:
+    """An [UNK]-heavy tokenizer looks like a great compressor on bytes per token: the row gets a warning."""
+    tok = tmp_path / "wl.json"
+    trained = run_tokcli(["-q", "train", CORPUS, "--backend", "hf-wordlevel", "--vocab-size", "200", "-o", str(tok)])
+    assert trained.returncode == 0, trained.stderr
+    chinese = str(DATA / "parallel" / "udhr" / "cmn_hans.jsonl")
+    proc = run_tokcli(["compare", "-t", str(tok), "-t", str(BPE), chinese, "-f", "json"])
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"tokcli: warning: wl on cmn_hans: [\d.]+% of its tokens are UNK", proc.stderr)
+    assert "bpe-bytelevel on" not in proc.stderr  # a byte-level tokenizer covers every text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -83,11 +83,32 @@ def compare_command(
         result = run_compare(settings, corpus, tokenizers, corpora, progress=on_progress)
         for message in result.errors:
             log.warning("skipped corpus %s", message)
+        _warn_fallback_rates(result.rows)
         if settings.plot:
             from tokcli.plot import write_plot
 
             write_plot(result.rows, settings.plot, if_changed=config["run"].if_changed)
     _write_result(result, fmt)
+
+
+# Above these rates a row's compression says little: UNK or byte-fallback tokens stand for text the
+# vocabulary does not cover (an [UNK]-only tokenizer "compresses" everything).
+UNK_RATE_WARNING = 0.01
+BYTE_FALLBACK_RATE_WARNING = 0.25
+
+
+def _warn_fallback_rates(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        unk, fallback = row.get("unk_rate") or 0.0, row.get("byte_fallback_rate") or 0.0
+        if unk > UNK_RATE_WARNING or fallback > BYTE_FALLBACK_RATE_WARNING:
+            log.warning(
+                "%s on %s: %.1f%% of its tokens are UNK and %.1f%% byte fallback; its compression figures "
+                "count text it does not cover",
+                row.get("tokenizer"),
+                row.get("corpus"),
+                100 * unk,
+                100 * fallback,
+            )
 
 
 def _load_tokenizers(settings: CompareConfig) -> list[LoadedTokenizer]:
