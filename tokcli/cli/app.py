@@ -38,12 +38,12 @@ def _out_of_memory_message() -> str:
     if memory_limit is not None:
         return (
             f"out of memory (limit {format_size(memory_limit)} set by --max-memory/TOKCLI_MAX_MEMORY); "
-            "no partial output was written; raise --max-memory, or lower --batch-size, --threads or "
-            "--max-line-bytes"
+            "no partial output was written; raise --max-memory, or lower --threads, --max-line-bytes or "
+            "(encode, compare) --batch-size"
         )
     return (
-        "out of memory; no partial output was written; lower --batch-size, --threads or --max-line-bytes, "
-        "or run on a machine with more memory"
+        "out of memory; no partial output was written; lower --threads, --max-line-bytes or (encode, compare) "
+        "--batch-size, or run on a machine with more memory"
     )
 
 

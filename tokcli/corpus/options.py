@@ -85,7 +85,11 @@ class CorpusConfig:
         default="strict", metadata={"help": "invalid UTF-8: stop with an error, or replace with U+FFFD"}
     )
     keep_empty: bool = field(
-        default=False, metadata={"help": "keep empty lines and texts as empty documents (keeps line alignment)"}
+        default=False,
+        metadata={
+            "help": "keep empty lines and texts as empty documents (keeps line alignment); encode always "
+            "keeps them: one output line per input line"
+        },
     )
     max_line_bytes: int = field(
         default=DEFAULT_MAX_LINE_BYTES,

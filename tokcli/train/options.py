@@ -40,7 +40,11 @@ class TrainConfig:
         default=(), metadata={"help": "special tokens to reserve, e.g. '<|endoftext|>' (repeatable)"}
     )
     max_token_length: int | None = field(
-        default=None, metadata={"help": "longest token in characters (small values: character-level BPE)"}
+        default=None,
+        metadata={
+            "help": "token length limit N (small values: character-level BPE): hf-* tokens are shorter than N "
+            "characters (HF's max_token_length), spm-* pieces at most N besides a leading space mark"
+        },
     )
     limit_alphabet: int | None = field(default=None, metadata={"help": "hf-*: keep at most N initial characters"})
     character_coverage: float | None = field(
