@@ -108,6 +108,7 @@ class Comparison:
         # The tokenizer libraries release the GIL: batch k+1 (of this corpus or the next) is encoded while
         # batch k is measured. The end of a corpus only waits in the queue, so the worker never idles
         # between corpora; everything is measured in stream order.
+        self.warm_up()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tokcli-compare") as pool:
             queue: deque[tuple[CorpusSpec, list[str] | None, Future[_Encoded] | None]] = deque()
             in_flight = 0
@@ -144,6 +145,20 @@ class Comparison:
                 self.errors.append(f"{spec.name}: {exc}")
                 self.failed.add(spec.name)
             yield spec, None
+
+    def warm_up(self) -> None:
+        """Build what the first batch would otherwise build while being timed: each tokenizer's lazy state
+        (the tiktoken encoding of a tokenizer.json, thread pools) and the metrics' code point tables (a
+        second of CPU that held the GIL while the first batch was encoded). The first corpus's mb_per_s
+        measured start-up (0.06-0.08 MB/s, 10x below the same corpus measured second)."""
+        from tokcli.metrics.text_classes import class_table
+        from tokcli.metrics.utf8_batch import utf8_byte_kinds, utf8_pair_classes
+
+        class_table(), utf8_byte_kinds(), utf8_pair_classes()
+        texts = ["Warm up, 123 ünïcödé", "a second text"]
+        for tok in self.tokenizers:
+            if tok.encode_batch_array(texts, threads=self.threads) is None:
+                tok.encode_batch(texts, add_special_tokens=False, threads=self.threads)
 
     def encode(self, texts: list[str]) -> _Encoded:
         """Every tokenizer's ids for one batch, and the seconds each took (runs on the worker thread)."""
