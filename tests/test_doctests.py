@@ -32,3 +32,12 @@ def test_the_public_api_is_lazy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout  # fmt: skip
     assert out.strip() == "['tokcli', 'tokcli.version']"
+
+
+def test_every_public_name_resolves() -> None:
+    import tokcli
+
+    missing = [name for name in tokcli.__all__ if getattr(tokcli, name, None) is None]
+    assert missing == []
+    with pytest.raises(AttributeError):
+        tokcli.no_such_name  # noqa: B018

@@ -61,7 +61,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> Any:  # the public names above, each from tokcli.api on first use
     if name in __all__:
         from tokcli import api
 

@@ -134,22 +134,3 @@ def infer_mixture(
     settings = dataclasses.replace(config or InferMixtureConfig(), categories=listed, **options)
     return infer(settings, CorpusConfig(), _tokenizer(tokenizer, settings.pattern))
 
-
-__all__ = [
-    "CompareConfig",
-    "CompareResult",
-    "Corpus",
-    "CorpusConfig",
-    "EncodeConfig",
-    "EncodeResult",
-    "InferMixtureConfig",
-    "LoadedTokenizer",
-    "MixtureResult",
-    "TrainConfig",
-    "TrainReport",
-    "compare_tokenizers",
-    "encode_documents",
-    "infer_mixture",
-    "load_tokenizer",
-    "train_tokenizer",
-]
