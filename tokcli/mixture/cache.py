@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
+from tokcli.cache import cache_dir
 from tokcli.files import atomic_write
 from tokcli.mixture.replay import ReplayCounts
 
@@ -19,8 +19,8 @@ FORMAT = 1
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "tokcli" / "mixture"
+    """``mixture/`` in the user's tokcli cache (:func:`tokcli.cache.cache_dir`: TOKCLI_CACHE_DIR, XDG)."""
+    return cache_dir() / "mixture"
 
 
 def cache_key(merges_digest: str, pretokenizer: str, sample_digest: str, steps: int) -> str:
