@@ -65,3 +65,18 @@ def test_a_kill_between_the_two_renames(tmp_path: Path, suffix: str, when: str) 
         assert f"{out} does not match its index" in proc.stderr and proc.stderr.count("\n") == 1
     assert run_tokcli(argv).returncode == 0  # the next run writes a good pair again
     assert run_tokcli(["decode", "-t", str(BPE), str(out)]).stdout.splitlines() == _texts(BPE, NEW)
+
+
+def test_decode_of_a_bin_without_its_index_or_of_binary_junk_is_one_line(tmp_path: Path) -> None:
+    out = tmp_path / "x.bin"
+    assert run_tokcli(["encode", "-t", str(BPE), str(OLD), "-o", str(out)]).returncode == 0
+    (tmp_path / "x.bin.index.json").unlink()
+    proc = run_tokcli(["decode", "-t", str(BPE), str(out)])
+    assert proc.returncode == ExitCode.ERROR and proc.stderr == (
+        f"tokcli: error: {out}: no index x.bin.index.json beside it; encode with -f bin or npy\n"
+    )
+    junk = tmp_path / "ids.txt"
+    junk.write_bytes(b"12 34\n\x93\xff\xfe\n")
+    proc = run_tokcli(["decode", "-t", str(BPE), str(junk)])
+    assert proc.returncode == ExitCode.ERROR and proc.stderr.startswith(f"tokcli: error: {junk}: not UTF-8")
+    assert "not UTF-8 text" in proc.stderr and proc.stderr.count("\n") == 1

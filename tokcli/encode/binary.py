@@ -22,8 +22,8 @@ def index_path_of(path: str | Path) -> Path:
 
 
 def is_binary_output(path: str | Path) -> bool:
-    """A ``.bin``/``.npy`` file written by ``encode`` (its index lies beside it)."""
-    return Path(path).suffix.lower() in (".bin", ".npy") and index_path_of(path).is_file()
+    """A ``.bin``/``.npy`` name: what ``encode -f bin|npy`` writes (read with its index, which must be there)."""
+    return Path(path).suffix.lower() in (".bin", ".npy")
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ def decode_lines(
         doc_ids.clear()
 
     size = tokenizer.vocab_size
-    for lineno, line in enumerate(lines, start=1):
+    for lineno, line in _text_lines(lines, source):
         where = f"{source}:{lineno}"
         ids, doc_id = _parse_line(line, input_format, where)
         for token_id in ids:
@@ -73,6 +73,25 @@ def decode_lines(
             yield from flush()
     if batch:
         yield from flush()
+
+
+def _text_lines(lines: Iterable[str], source: str) -> Iterator[tuple[int, str]]:
+    """(line number, line); a file that is not UTF-8 text is one error naming it (text is decoded in
+    blocks, so the line where reading stopped is not the line of the bad byte: none is named)."""
+    lineno = 0
+    iterator = iter(lines)
+    while True:
+        try:
+            line = next(iterator)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{source}: not UTF-8 text",
+                hint="decode reads encode's ids or jsonl output (text), or its bin/npy files",
+            ) from None
+        lineno += 1
+        yield lineno, line
 
 
 def decode_binary(
