@@ -7,7 +7,6 @@ import json
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -70,16 +69,16 @@ BOMB = "\n".join(
 
 
 def test_an_alias_bomb_is_refused_quickly_and_in_little_memory(tmp_path: Path) -> None:
+    """Bounded by the run's own limits, not a timing: 1 GiB of address space and a 60 s timeout (an
+    expansion of the 9^9 items would exceed both)."""
     config = tmp_path / "bomb.yaml"
     config.write_text(BOMB)
     assert len(BOMB) < 1000
-    started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "tokcli", "train", CORPUS, "--config", str(config), "-o", str(tmp_path / "t.json")],
         capture_output=True, text=True, timeout=60, cwd=ROOT,
         preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30)),
     )  # fmt: skip
-    assert time.monotonic() - started < 20
     assert proc.returncode == ExitCode.ERROR, proc.stderr
     assert proc.stderr.startswith(f"tokcli: error: {config}") and proc.stderr.count("\n") == 1
     assert len(proc.stderr) < 400
